@@ -1,0 +1,42 @@
+# Every target creates .venv when missing and installs the project into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; a bare "torch" requirement pulls a multi-GB CUDA build.
+TORCH := torch==2.13.0
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q $(TORCH) numpy
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q $(TORCH) numpy
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/gradtutor
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -n 2
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check gradtutor tests bench
+	$(BIN)/ruff format --check gradtutor tests bench
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format gradtutor tests bench
+	$(BIN)/ruff check --fix gradtutor tests bench
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

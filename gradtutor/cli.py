@@ -1,0 +1,238 @@
+"""The command line. Every subcommand is a thin call into `gradtutor.core`.
+
+This module is on the tutor's start path: it imports neither torch nor sympy. Commands
+that need them import their core module inside the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with status 2 and a one-line hint on usage errors."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for `gradtutor` and its subcommands."""
+    parser = _Parser(
+        prog="gradtutor",
+        description="A terminal tutor for the chain rule and backpropagation.",
+    )
+    parser.add_argument("--version", action="version", version=f"gradtutor {__version__}")
+    parser.add_argument(
+        "--pack",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="open this pack (repeatable); default: the built-in pack and $GRADTUTOR_HOME/packs/*",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="lint lesson packs")
+    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--structure-only", action="store_true", help="skip the checks that need the answer checker"
+    )
+
+    p = sub.add_parser("check", help="check an answer")
+    p.add_argument("answer", nargs="?", metavar="ANSWER")
+    p.add_argument("--of", metavar="FUNCTION", help="the function to differentiate")
+    p.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by")
+    p.add_argument("--pack", type=Path, metavar="DIR", help="the pack holding the exercise")
+    p.add_argument("--exercise", metavar="LESSON/EXERCISE")
+    p.add_argument("--batch", metavar="FILE", help="JSON Lines of answers ('-' for stdin)")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+
+    p = sub.add_parser("progress", help="show or reset the learner's progress")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--reset", nargs="?", const="*", metavar="PACK", help="forget progress")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--pack", action="append", type=Path, metavar="DIR", dest="packs")
+
+    p = sub.add_parser("stepper", help="open the network stepper")
+    p.add_argument("--n", type=int, default=4)
+    p.add_argument("--d-in", type=int, default=3)
+    p.add_argument("--hidden", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the whole trace and exit")
+
+    p = sub.add_parser("new", help="scaffold a lesson pack")
+    p.add_argument("dir", type=Path, metavar="DIR")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `gradtutor` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        match args.command:
+            case None:
+                return cmd_tutor(args)
+            case "validate":
+                return cmd_validate(args)
+            case "check":
+                from .checkcli import cmd_check
+
+                return cmd_check(args)
+            case "progress":
+                return cmd_progress(args)
+            case "stepper":
+                return cmd_stepper(args)
+            case "new":
+                return cmd_new(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return EXIT_USAGE
+
+
+def _pack_dirs(given: list[Path] | None) -> list[Path]:
+    from .core.paths import default_pack_dirs
+
+    return list(given) if given else default_pack_dirs()
+
+
+def cmd_tutor(args: argparse.Namespace) -> int:
+    """Open the tutor."""
+    for directory in args.pack or []:
+        if not (directory / "pack.toml").is_file():
+            print(f"gradtutor: error: {directory} is not a pack (no pack.toml)", file=sys.stderr)
+            return EXIT_USAGE
+    from .app import create_app
+
+    create_app(pack_dirs=_pack_dirs(args.pack)).run()
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """`gradtutor validate DIR... [--json]`."""
+    from .core.validate import validate_packs
+
+    report = validate_packs(args.dirs, deep=not args.structure_only)
+    errors = len(report.problems.errors)
+    warnings = len(report.problems.warnings)
+    if args.json:
+        doc = {
+            "ok": report.ok,
+            "errors": errors,
+            "warnings": warnings,
+            "problems": [p.to_json() for p in report.problems],
+        }
+        print(json.dumps(doc, indent=2))
+    else:
+        for problem in report.problems:
+            print(problem.format())
+        lessons = sum(len(p.lessons) for p in report.packs)
+        summary = f"{len(report.packs)} pack(s), {lessons} lesson(s): {errors} error(s), {warnings} warning(s)"
+        print(summary, file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAIL
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    """`gradtutor progress [--json] [--reset [PACK]]`."""
+    from .core.packs import load_pack
+    from .core.paths import home_dir
+    from .core.progress import ProgressStore, lesson_states, progress_report
+
+    store = ProgressStore(home_dir())
+    if args.reset is not None:
+        target = None if args.reset == "*" else args.reset
+        what = "all progress" if target is None else f'the progress of pack "{target}"'
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(f"gradtutor: refusing to reset {what} without --yes", file=sys.stderr)
+                return EXIT_USAGE
+            reply = input(f"Reset {what}? This cannot be undone. [y/N] ")
+            if reply.strip().lower() not in ("y", "yes"):
+                print("Nothing was reset.")
+                return EXIT_FAIL
+        store.reset(target)
+        print(f"Reset {what}.")
+        return EXIT_OK
+    progress = store.load()
+    for notice in store.take_notices():
+        print(f"gradtutor: {notice}", file=sys.stderr)
+    packs = [r.pack for r in map(load_pack, _pack_dirs(args.packs)) if r.pack is not None]
+    if args.json:
+        print(json.dumps(progress_report(packs, progress), indent=2))
+        return EXIT_OK
+    marks = {
+        "done": "✓ done",
+        "in progress": "… in progress",
+        "open": "○ open",
+        "locked": "🔒 locked",
+    }
+    for pack in packs:
+        states = lesson_states(pack, progress)
+        done = sum(s.status == "done" for s in states.values())
+        print(f"{pack.title} ({pack.id}): {done}/{len(pack.lessons)} lessons done")
+        width = max((len(le.id) for le in pack.lessons), default=0)
+        for lesson in pack.lessons:
+            state = states[lesson.id]
+            line = f"  {lesson.id:<{width}}  {marks[state.status]:<15}"
+            if state.total:
+                line += f" {state.solved}/{state.total} exercises"
+            if state.waits_for:
+                line += f"  (waits for {', '.join(state.waits_for)})"
+            print(line.rstrip())
+    others = [p for p in progress.pack_ids() if p not in {pk.id for pk in packs}]
+    for pack_id in others:
+        print(f"{pack_id}: progress recorded, pack not installed")
+    print(f"Progress file: {store.path}")
+    return EXIT_OK
+
+
+def cmd_stepper(args: argparse.Namespace) -> int:
+    """`gradtutor stepper [--n N] [--d-in D] [--hidden H] [--seed S] [--json]`."""
+    for name in ("n", "d_in", "hidden"):
+        if getattr(args, name) < 1:
+            print(
+                f"gradtutor: error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr
+            )
+            return EXIT_USAGE
+    if args.json:
+        from .core.stepper import trace_json
+
+        print(json.dumps(trace_json(args.n, args.d_in, args.hidden, args.seed)))
+        return EXIT_OK
+    from .app import create_app
+
+    create_app(
+        pack_dirs=_pack_dirs(None),
+        stepper=dict(n=args.n, d_in=args.d_in, hidden=args.hidden, seed=args.seed),
+    ).run()
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """`gradtutor new DIR`."""
+    from .core.scaffold import scaffold_pack
+
+    try:
+        written = scaffold_pack(args.dir)
+    except FileExistsError as exc:
+        print(f"gradtutor: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in written:
+        print(f"wrote {path}")
+    print(f"Check it with: gradtutor validate {args.dir}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

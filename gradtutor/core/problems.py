@@ -1,0 +1,75 @@
+"""Problems found in a pack: one per line of `gradtutor validate` output."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One error or warning, located as precisely as the loader knows."""
+
+    path: Path
+    line: int | None
+    col: int | None
+    severity: Severity
+    message: str
+
+    def location(self) -> str:
+        """`FILE`, `FILE:LINE` or `FILE:LINE:COL`, with FILE relative to the cwd when shorter."""
+        text = display_path(self.path)
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.col is not None:
+                text += f":{self.col}"
+        return text
+
+    def format(self) -> str:
+        """The compiler-style line: `FILE:LINE:COL: error: MESSAGE`."""
+        return f"{self.location()}: {self.severity}: {self.message}"
+
+    def to_json(self) -> dict:
+        """A plain dict for `--json` output."""
+        return {
+            "file": display_path(self.path),
+            "line": self.line,
+            "col": self.col,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+def display_path(path: Path) -> str:
+    """Show a path relative to the working directory when it lies below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+class ProblemList(list[Problem]):
+    """A list of problems with helpers to add them."""
+
+    def error(self, path: Path, line: int | None, message: str, col: int | None = None) -> None:
+        """Record an error."""
+        self.append(Problem(path, line, col, "error", message))
+
+    def warning(self, path: Path, line: int | None, message: str, col: int | None = None) -> None:
+        """Record a warning."""
+        self.append(Problem(path, line, col, "warning", message))
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Only the errors."""
+        return [p for p in self if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Only the warnings."""
+        return [p for p in self if p.severity == "warning"]

@@ -1,0 +1,43 @@
+"""Shared fixtures: an isolated GRADTUTOR_HOME, pack writers, the repository paths."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKS = Path(__file__).resolve().parent / "packs"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test writes progress into its own directory, never the user's."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("GRADTUTOR_HOME", str(home))
+    return home
+
+
+def write_pack(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write a pack from a mapping of relative path to text (dedented) or bytes."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_pack(tmp_path):
+    """A factory: make_pack({"pack.toml": ..., "01.md": ...}) -> the pack directory."""
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str | bytes]) -> Path:
+        return write_pack(tmp_path / f"pack{next(counter)}", files)
+
+    return make

@@ -1,0 +1,67 @@
+"""Import hygiene: the core never imports Textual; the start path imports no torch or sympy."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+CORE = ROOT / "gradtutor" / "core"
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = (
+        code + "\nimport sys, json\nprint(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    import json
+
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_every_core_module_loads_no_textual():
+    modules = sorted(p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
+    code = "\n".join(f"import gradtutor.core.{m}" for m in modules)
+    loaded = _loaded_after(code)
+    assert "textual" not in loaded
+
+
+@pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
+def test_core_source_never_names_textual(path: Path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            assert not any(a.name.split(".")[0] == "textual" for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            assert node.module.split(".")[0] != "textual"
+
+
+def test_start_path_imports_neither_torch_nor_sympy():
+    loaded = _loaded_after(
+        "import gradtutor.cli, gradtutor.app\n"
+        "import gradtutor.screens.browser, gradtutor.screens.lesson\n"
+        "from gradtutor.app import create_app\n"
+        "from gradtutor.core.paths import builtin_pack_dir\n"
+        "app = create_app(pack_dirs=[builtin_pack_dir()])\n"
+        "app.load()\n"
+    )
+    assert "textual" in loaded
+    assert "torch" not in loaded and "sympy" not in loaded
+
+
+@pytest.mark.parametrize("name", ["eval", "exec", "sympify", "parse_expr", "lambdify"])
+def test_no_dangerous_calls_anywhere_in_the_package(name):
+    for path in (ROOT / "gradtutor").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                assert called != name, f"{path}:{node.lineno} calls {name}"
