@@ -1,0 +1,211 @@
+"""The long-lived child process that runs time-bounded sympy work.
+
+Threads cannot be stopped, and the interface runs checks in threads, so sympy's
+simplification (which can run for minutes on an unlucky input) runs in a child process
+instead: one JSON request per line on its stdin, one JSON reply per line on its stdout.
+A request that overruns its time limit gets the child killed and restarted; the memory
+limit is set with `RLIMIT_AS`. The child receives our own normalised text and parses it
+with `mathlang`: it never evaluates text as Python either.
+
+Requests::
+
+    {"op": "equivalent", "function": F, "wrt": V, "answer": A, "vars": [...]}
+        -> {"status": "equal" | "different" | "unknown", "detail": str}
+    {"op": "derivative", "function": F, "wrt": V, "vars": [...]}
+        -> {"status": "ok", "pretty": str}
+    {"op": "pretty", "text": T, "vars": [...]} -> {"status": "ok", "pretty": str}
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import selectors
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+TIME_LIMIT = 2.0
+MEMORY_LIMIT = 2 * 1024**3  # bytes of address space for the child
+START_LIMIT = 30.0  # importing sympy on a cold, busy machine
+
+
+def _limit_memory() -> None:  # runs in the child before exec
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+class SymbolicSandbox:
+    """A child process for sympy work, restarted whenever it overruns or dies."""
+
+    def __init__(self, time_limit: float = TIME_LIMIT) -> None:
+        self.time_limit = time_limit
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._ready = False
+        self.restarts = 0
+
+    def start(self) -> None:
+        """Start the child now (it imports sympy while the caller does other work)."""
+        with self._lock:
+            self._ensure()
+
+    def _ensure(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "gradtutor.core.sandbox"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=_limit_memory if os.name == "posix" else None,  # noqa: PLW1509
+                env=env,
+            )
+            self._ready = False
+        return self._proc
+
+    def request(self, payload: dict[str, Any], time_limit: float | None = None) -> dict[str, Any]:
+        """Send one request; {"status": "timeout"} when it overruns (the child is replaced)."""
+        limit = self.time_limit if time_limit is None else time_limit
+        with self._lock:
+            proc = self._ensure()
+            # The first request also waits for the child to import sympy.
+            deadline_extra = 0.0 if self._ready else START_LIMIT
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write((json.dumps(payload) + "\n").encode())
+                proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                self._kill()
+                return {"status": "error", "detail": "the symbolic checker stopped"}
+            line = self._read_line(proc, time.monotonic() + limit + deadline_extra)
+            if line is None:
+                self._kill()
+                self.restarts += 1
+                return {"status": "timeout", "detail": f"sympy took longer than {limit:g} s"}
+            self._ready = True
+            try:
+                return json.loads(line)
+            except ValueError:
+                self._kill()
+                return {"status": "error", "detail": "the symbolic checker answered garbage"}
+
+    @staticmethod
+    def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
+        assert proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sel.select(remaining):
+                return None
+            line = proc.stdout.readline()
+            return line or None
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(OSError):
+                self._proc.kill()
+            with contextlib.suppress(Exception):
+                self._proc.wait(timeout=5)
+            for stream in (self._proc.stdin, self._proc.stdout):
+                with contextlib.suppress(Exception):
+                    stream.close()  # type: ignore[union-attr]
+        self._proc = None
+
+    def close(self) -> None:
+        """Stop the child."""
+        with self._lock:
+            self._kill()
+
+
+_shared: SymbolicSandbox | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_sandbox() -> SymbolicSandbox:
+    """The process-wide sandbox, started on first use and stopped at exit."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = SymbolicSandbox()
+            atexit.register(_shared.close)
+        return _shared
+
+
+# ----------------------------------------------------------------------------- the child
+
+
+def _handle(request: dict[str, Any]) -> dict[str, Any]:
+    import sympy
+
+    from .mathlang import MathError, parse, to_sympy
+    from .pretty import pretty
+
+    variables = set(request.get("vars") or ()) or None
+    op = request.get("op")
+    try:
+        if op == "sleep":  # lets the tests prove that an overrun is killed
+            time.sleep(float(request.get("seconds", 0)))
+            return {"status": "ok"}
+        if op == "pretty":
+            return {"status": "ok", "pretty": pretty(parse(request["text"], variables))}
+        symbols: dict[str, Any] = {}
+        function = to_sympy(parse(request["function"], variables), symbols)
+        wrt = symbols.get(request["wrt"]) or sympy.Symbol(request["wrt"], real=True)
+        derivative = sympy.diff(function, wrt)
+        if op == "derivative":
+            return {"status": "ok", "pretty": pretty(derivative)}
+        if op != "equivalent":
+            return {"status": "error", "detail": f"unknown op {op!r}"}
+        answer = to_sympy(parse(request["answer"], variables), symbols)
+        difference = derivative - answer
+        # Cheapest first: most right answers differ from sympy's derivative by algebra only.
+        if sympy.expand(sympy.together(difference)) == 0:
+            return {"status": "equal", "detail": "expand"}
+        kinked = difference.has(sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.sign)
+        if kinked:
+            # Piece by piece: relu(x) against x*Heaviside(x) is algebra on each side of 0.
+            folded = sympy.piecewise_fold(difference.rewrite(sympy.Piecewise))
+            pieces = folded.args if isinstance(folded, sympy.Piecewise) else ((folded, True),)
+            if all(sympy.expand(sympy.together(expr)) == 0 for expr, _ in pieces):
+                return {"status": "equal", "detail": "piecewise"}
+            simplified = sympy.simplify(sympy.piecewise_fold(difference.rewrite(sympy.Piecewise)))
+        else:
+            simplified = sympy.simplify(difference)
+        if simplified == 0:
+            return {"status": "equal", "detail": "simplify"}
+        if simplified.is_number and simplified.is_zero is False:
+            return {"status": "different", "detail": f"they differ by the constant {simplified}"}
+        return {"status": "unknown", "detail": "sympy could not decide"}
+    except MathError as exc:
+        return {"status": "error", "detail": str(exc)}
+    except Exception as exc:  # sympy can raise nearly anything on odd input
+        return {"status": "unknown", "detail": f"sympy failed: {type(exc).__name__}"}
+
+
+def main() -> None:
+    """Serve requests until stdin closes."""
+    import sympy  # noqa: F401  -- import once, before the first request
+
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            reply = _handle(request) if isinstance(request, dict) else {"status": "error"}
+        except ValueError:
+            reply = {"status": "error", "detail": "bad request"}
+        except MemoryError:
+            reply = {"status": "unknown", "detail": "out of memory"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

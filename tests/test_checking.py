@@ -1,0 +1,194 @@
+"""Verdicts over the answer corpus, and the references checked against independent truth."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy
+import torch
+
+from gradtutor.core import mathlang
+from gradtutor.core.checking import (
+    check_derivative,
+    check_exercise,
+    derivative_reference,
+    parse_value_answer,
+)
+from gradtutor.core.mathlang import MathError
+from gradtutor.core.packs import Feedback, load_pack
+
+from .conftest import PACKS
+from .corpus import CORPUS
+
+
+def test_corpus_is_large_and_varied():
+    assert len(CORPUS) >= 100
+    kinds = {row[3] for row in CORPUS}
+    assert kinds == {"correct", "incorrect", "invalid"}
+
+
+@pytest.mark.parametrize(
+    "function,wrt,answer,expected,phrase", CORPUS, ids=[f"{r[0]}|{r[2]}" for r in CORPUS]
+)
+def test_corpus_verdict(function, wrt, answer, expected, phrase):
+    verdict = check_derivative(function, wrt, answer)
+    assert verdict.verdict == expected, verdict.message
+    if phrase:
+        assert phrase in verdict.message, verdict.message
+    if expected == "invalid":
+        assert not verdict.spends_attempt
+    if expected == "incorrect":
+        ce = verdict.counterexample
+        assert ce is not None and set(ce) == {"point", "expected", "got"}
+        assert ce["expected"] != ce["got"]
+
+
+def _sympy_derivative(function: str, wrt: str):
+    """sympy built directly from the text by our own hand-written translation table."""
+    x, y, w, b, a = sympy.symbols("x y w b a", real=True)
+    table = {
+        "x^2": (x**2, x),
+        "(3x+1)^2": ((3 * x + 1) ** 2, x),
+        "exp(-x^2)": (sympy.exp(-(x**2)), x),
+        "log(1 + x^2)": (sympy.log(1 + x**2), x),
+        "sigmoid(w*x + b)": (1 / (1 + sympy.exp(-(w * x + b))), w),
+        "sin(x)^2": (sympy.sin(x) ** 2, x),
+        "a*x^2": (a * x**2, x),
+    }
+    expr, var = table[function]
+    return sympy.diff(expr, var), {str(s): s for s in (x, y, w, b, a)}
+
+
+@pytest.mark.parametrize(
+    "function,wrt",
+    [
+        ("x^2", "x"),
+        ("(3x+1)^2", "x"),
+        ("exp(-x^2)", "x"),
+        ("log(1 + x^2)", "x"),
+        ("sigmoid(w*x + b)", "w"),
+        ("sin(x)^2", "x"),
+        ("a*x^2", "x"),
+    ],
+)
+def test_autograd_reference_matches_sympy_built_directly(function, wrt):
+    ref = derivative_reference(function, wrt)
+    derivative, symbols = _sympy_derivative(function, wrt)
+    assert ref.count >= 8
+    for i in range(ref.count):
+        subs = {symbols[k]: float(v[i]) for k, v in ref.points.items()}
+        expected = float(derivative.evalf(subs=subs))
+        assert math.isclose(float(ref.reference[i]), expected, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_points_avoid_kinks_and_undefined_regions():
+    ref = derivative_reference("relu(x) + sqrt(x + 1)", "x")
+    xs = ref.points["x"]
+    assert ref.count >= 8
+    assert bool((xs.abs() > 1e-3).all()) and bool((xs > -1).all())
+
+
+def test_undefined_almost_everywhere_is_undecided():
+    verdict = check_derivative("sqrt(x - 100)", "x", "1/(2sqrt(x-100))")
+    assert verdict.verdict == "undecided" and "domain" in verdict.message
+
+
+def test_domain_is_used():
+    verdict = check_derivative(
+        "sqrt(x - 100)", "x", "1/(2sqrt(x-100))", domain=(("x", 101.0, 110.0),)
+    )
+    assert verdict.verdict == "correct"
+
+
+def test_authored_feedback_comes_first():
+    fb = (Feedback("x", "Bring the exponent down.", 1),)
+    verdict = check_derivative("x^2", "x", "x", feedback=fb)
+    assert verdict.verdict == "incorrect" and verdict.feedback == "Bring the exponent down."
+    # an equivalent form of the match also triggers it
+    assert check_derivative("x^2", "x", "2x/2", feedback=fb).feedback == "Bring the exponent down."
+
+
+def test_simplify_alone_would_miss_relu_against_step():
+    x = sympy.Symbol("x", real=True)
+    assert sympy.simplify(sympy.Max(0, x) - x * sympy.Heaviside(x)) != 0  # sympy alone cannot tell
+    assert check_derivative("x*relu(x)/2", "x", "x*Heaviside(x)").verdict == "correct"
+
+
+def test_sympy_and_sampling_disagreeing_is_undecided():
+    # abs(x)/x is 1 on the sampled domain [1, 2], but sympy knows it is not the constant 1 …
+    # … and the reverse: an answer right at every sampled point but symbolically different
+    verdict = check_derivative("x^2", "x", "2x + 1e-12", domain=(("x", 1.0, 2.0),))
+    assert verdict.verdict == "undecided"
+    assert "sympy" in verdict.message
+
+
+def test_counterexample_is_consistent():
+    verdict = check_derivative("x^3", "x", "3x^2 + 1")
+    ce = verdict.counterexample
+    x = ce["point"]["x"]
+    assert math.isclose(ce["expected"], 3 * x**2, rel_tol=1e-5)
+    assert math.isclose(ce["got"], 3 * x**2 + 1, rel_tol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "text,values",
+    [
+        ("8", [8.0]),
+        ("-32, -40", [-32.0, -40.0]),
+        ("[-32, -40]", [-32.0, -40.0]),
+        ("[ -32 , -40 ]", [-32.0, -40.0]),
+        ("[[1, 2], [3, 4]]", [1.0, 2.0, 3.0, 4.0]),
+        ("2*(20-24)", [-8.0]),
+        ("−8", [-8.0]),
+        ("1e-3", [0.001]),
+    ],
+)
+def test_value_answers_parse(text, values):
+    assert parse_value_answer(text).flatten().tolist() == values
+
+
+@pytest.mark.parametrize("text", ["", "[1, 2", "[1,, 2]", "[[1, 2], [3]]", "x", "[]", "1/0"])
+def test_bad_value_answers_are_invalid(text):
+    with pytest.raises(MathError):
+        parse_value_answer(text)
+
+
+def _valid_pack_exercise(lesson: str, exercise: str):
+    pack = load_pack(PACKS / "valid").pack
+    return pack.lesson(lesson).exercise(exercise)
+
+
+def test_value_exercise_from_autograd():
+    ex = _valid_pack_exercise("derivatives", "grad-at-5")
+    assert check_exercise(ex, "10").correct
+    assert check_exercise(ex, "10.0000000001").correct
+    wrong = check_exercise(ex, "-10")
+    assert wrong.verdict == "incorrect" and "sign" in wrong.message
+    assert check_exercise(ex, "[10, 10]").verdict == "incorrect"
+    assert check_exercise(ex, "ten").verdict == "invalid"
+
+
+def test_choice_exercise():
+    ex = _valid_pack_exercise("chain-rule", "sign")
+    assert check_exercise(ex, "1").correct and check_exercise(ex, "1").feedback == "Yes."
+    assert check_exercise(ex, "2").verdict == "incorrect"
+    for bad in ("0", "3", "a", ""):
+        assert check_exercise(ex, bad).verdict == "invalid"
+
+
+def test_check_never_raises_on_odd_input():
+    ex = _valid_pack_exercise("derivatives", "square")
+    for bad in (None, 3, b"x", ["x"]):
+        assert check_exercise(ex, bad).verdict == "invalid"  # type: ignore[arg-type]
+
+
+def test_mathlang_builds_the_same_sympy_as_written_by_hand():
+    x = sympy.Symbol("x", real=True)
+    node = mathlang.parse("2x^2 - sin(x)/3 + e^x", {"x"})
+    built = mathlang.to_sympy(node, {"x": x})
+    assert sympy.expand(built - (2 * x**2 - sympy.sin(x) / 3 + sympy.exp(x))) == 0
+    values = mathlang.to_torch(node, {"x": torch.tensor([0.5], dtype=torch.float64)})
+    assert math.isclose(
+        float(values[0]), 2 * 0.25 - math.sin(0.5) / 3 + math.exp(0.5), rel_tol=1e-12
+    )
