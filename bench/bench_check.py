@@ -16,9 +16,8 @@ from pathlib import Path
 def run() -> dict[str, float]:
     """Median, 99th percentile and maximum of the check latency, in ms."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from corpus import CORPUS
-
     import torch
+    from corpus import CORPUS
 
     from gradtutor.core.checking import check_derivative, derivative_reference
     from gradtutor.core.sandbox import shared_sandbox

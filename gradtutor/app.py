@@ -1,32 +1,51 @@
 """The Textual application. It renders what `gradtutor.core` returns.
 
 On the start path: no torch, no sympy. Packs and progress load synchronously (they are
-cheap); heavy modules are warmed in a worker after the first paint.
+cheap); torch, sympy and the checker are imported in a thread worker after the first
+paint, and the sympy sandbox is started then, so the first check is quick.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import reactive
 
-from .core.packs import Pack, load_pack
+from .commands import LessonCommands
+from .core.packs import (
+    Lesson,
+    Pack,
+    StepperBlock,
+    TrainingBlock,
+    load_fence_cache,
+    load_pack,
+    save_fence_cache,
+)
 from .core.paths import default_pack_dirs, home_dir
 from .core.problems import ProblemList
-from .core.progress import Progress, ProgressStore
+from .core.progress import Progress, ProgressStore, empty, lesson_states
 
 
 class GradTutorApp(App[None]):
-    """The tutor: a lesson browser, lessons, and (later) the network stepper."""
+    """The tutor: a lesson browser, lessons with live-checked exercises, the stepper."""
 
     CSS_PATH = "app.tcss"
     TITLE = "gradtutor"
     SUB_TITLE = "backpropagation, one step at a time"
+    COMMANDS = App.COMMANDS | {LessonCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
     ]
+
+    heavy_ready: reactive[bool] = reactive(False)
+    """True once torch, sympy and the checker are imported (after the first paint)."""
 
     def __init__(
         self, pack_dirs: list[Path], home: Path, stepper: dict[str, Any] | None = None
@@ -38,18 +57,17 @@ class GradTutorApp(App[None]):
         self.store = ProgressStore(home)
         self.packs: list[Pack] = []
         self.load_problems = ProblemList()
-        self.progress: Progress = Progress({"version": 1, "packs": {}, "last": None})
+        self.progress: Progress = Progress(empty())
 
     def load(self) -> None:
         """Load the packs and the progress (also used by tests to reload)."""
+        load_fence_cache(self.store.home / "cache" / "fences.json")
         self.packs, self.load_problems = [], ProblemList()
         seen: set[str] = set()
         for directory in self.pack_dirs:
             result = load_pack(directory)
             self.load_problems.extend(result.problems.errors)
-            if result.pack is None or result.problems.errors:
-                continue
-            if result.pack.id in seen:
+            if result.pack is None or result.problems.errors or result.pack.id in seen:
                 continue
             seen.add(result.pack.id)
             self.packs.append(result.pack)
@@ -62,8 +80,7 @@ class GradTutorApp(App[None]):
         self.push_screen(BrowserScreen())
         for notice in self.store.take_notices():
             self.notify(notice, title="Progress", severity="warning", timeout=15, markup=False)
-        broken = {p.path for p in self.load_problems}
-        for path in sorted(broken):
+        for path in sorted({p.path for p in self.load_problems}):
             self.notify(
                 f"{path} has errors and was not loaded; run `gradtutor validate` on its pack.",
                 title="Pack not loaded",
@@ -71,15 +88,129 @@ class GradTutorApp(App[None]):
                 timeout=15,
                 markup=False,
             )
+        if self.initial_stepper is not None:
+            self.open_stepper(**self.initial_stepper)
+
+    # -- heavy modules ---------------------------------------------------------------
+
+    def start_warm_up(self) -> None:
+        """Called by the first screen after it has painted."""
+        if not self.heavy_ready:
+            self.warm_up()
+
+    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Import torch, sympy and the checker off the UI thread; start the sandbox."""
+        save_fence_cache(self.store.home / "cache" / "fences.json")
+        import sympy  # noqa: F401
+
+        import gradtutor.core.checking  # noqa: F401  (imports torch)
+        import gradtutor.core.pretty  # noqa: F401
+        from gradtutor.core.sandbox import shared_sandbox
+
+        shared_sandbox().start()
+        self.call_from_thread(setattr, self, "heavy_ready", True)
+
+    # -- progress ----------------------------------------------------------------------
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def save_progress(self, change: Callable[[ProgressStore], Progress]) -> None:
+        """Apply a change to the progress store off the UI thread."""
+        try:
+            progress = change(self.store)
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify, f"Progress could not be saved: {exc}", severity="error", markup=False
+            )
+            return
+        self.call_from_thread(self.set_progress, progress)
 
     def set_progress(self, progress: Progress) -> None:
-        """Adopt a progress snapshot returned by the store and refresh the browser."""
+        """Adopt a progress snapshot: announce unlocked lessons, refresh the browser."""
+        before = {pack.id: lesson_states(pack, self.progress) for pack in self.packs}
         self.progress = progress
+        for pack in self.packs:
+            after = lesson_states(pack, progress)
+            old = before[pack.id]
+            for lesson in pack.lessons:
+                was, now = old[lesson.id].status, after[lesson.id].status
+                if was == "locked" and now != "locked":
+                    self.notify(f"Unlocked: {lesson.title}", title=pack.title, markup=False)
+                if was != "done" and now == "done":
+                    self.notify(f"Lesson complete: {lesson.title}", title="✓", markup=False)
+            if all(s.status == "done" for s in after.values()) and not all(
+                s.status == "done" for s in old.values()
+            ):
+                self.notify(
+                    f"You have completed every lesson of {pack.title}. Well done.",
+                    title="Pack complete 🎉",
+                    timeout=10,
+                    markup=False,
+                )
         from .screens.browser import BrowserScreen
 
         for screen in self.screen_stack:
             if isinstance(screen, BrowserScreen):
                 screen.refresh_tree()
+
+    # -- navigation ------------------------------------------------------------------
+
+    def open_lesson(self, pack: Pack, lesson: Lesson, replace: bool = False) -> None:
+        """Open a lesson unless it is locked (then say what it waits for)."""
+        state = lesson_states(pack, self.progress)[lesson.id]
+        if state.status == "locked":
+            self.notify(
+                f"Complete {', '.join(state.waits_for)} first.",
+                title=f"{lesson.title} is locked",
+                markup=False,
+            )
+            return
+        from .screens.lesson import LessonScreen
+
+        if replace:
+            self.switch_screen(LessonScreen(pack, lesson))
+        else:
+            self.push_screen(LessonScreen(pack, lesson))
+
+    def open_block(self, block: StepperBlock | TrainingBlock) -> None:
+        """Open the view a stepper or training block stands for."""
+        if isinstance(block, StepperBlock):
+            self.open_stepper(
+                n=block.n, d_in=block.d_in, hidden=block.hidden, seed=block.seed, lr=block.lr
+            )
+        else:
+            self.open_training(block)
+
+    def open_stepper(self, **sizes: Any) -> None:
+        """Open the network stepper."""
+        try:
+            from .screens.stepper import StepperScreen
+        except ImportError:
+            self.notify(
+                "The network stepper arrives in a later version of gradtutor.", markup=False
+            )
+            return
+        self.push_screen(StepperScreen(**sizes))
+
+    def open_training(self, block: TrainingBlock) -> None:
+        """Open a training view."""
+        try:
+            from .screens.training import TrainingScreen
+        except ImportError:
+            self.notify("Training views arrive in a later version of gradtutor.", markup=False)
+            return
+        self.push_screen(TrainingScreen(block))
+
+    def action_open_stepper(self) -> None:
+        """Open the stepper on the default network."""
+        self.open_stepper()
+
+    def action_help(self) -> None:
+        """Show the help screen."""
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
 
 def create_app(

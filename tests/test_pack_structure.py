@@ -510,3 +510,23 @@ def test_lessons_dir_is_found_at_run_time():
 def test_nonexistent_directory(tmp_path: Path):
     report = validate_packs([tmp_path / "nope"], deep=False)
     assert not report.ok and "not a directory" in report.problems[0].message
+
+
+def test_fence_cache_spares_markdown_it_and_survives_garbage(tmp_path):
+    cache = tmp_path / "fences.json"
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom gradtutor.core import packs\n"
+        f"packs.load_fence_cache(Path({str(cache)!r}))\n"
+        f"r = packs.load_pack(Path({str(PACKS / 'valid')!r}))\n"
+        f"packs.save_fence_cache(Path({str(cache)!r}))\n"
+        "print(len(r.pack.lessons[0].exercises), 'markdown_it' in sys.modules)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert first.stdout.split() == ["2", "True"]
+    second = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT
+    )
+    assert second.stdout.split() == ["2", "False"]
+    cache.write_text('{"abc": [["exercise", "x", 1, 2]], "def": 3}')
+    third = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert third.stdout.split() == ["2", "True"]

@@ -8,13 +8,14 @@ docs/authoring.md; this module is its reference implementation.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from markdown_it import MarkdownIt
 
 from .problems import ProblemList
 from .tomlspec import Key, KeyLocator, TableReader, parse_toml
@@ -485,11 +486,78 @@ def load_lesson(path: Path, pack_dir: Path, problems: ProblemList) -> Lesson | N
     )
 
 
-# Only where fences are matters here: inline parsing and the block rules that cannot
-# hide or reveal a fence (tables, headings, rules, link references) are skipped for speed.
-_md = MarkdownIt("commonmark").disable(
-    ["inline", "text_join", "table", "reference", "heading", "lheading", "hr"]
-)
+BLOCK_KINDS = ("exercise", "stepper", "training")
+Fence = tuple[str, int, int, str]
+"""A meaningful fenced block: kind, first and past-the-end body line, TOML content."""
+
+_parser: Any = None
+fence_cache: dict[str, list[Fence]] = {}
+"""Fences by the SHA-1 of the lesson body. The tutor persists it (`load_fence_cache`), so
+that a start-up whose lessons have not changed does not even import markdown-it."""
+fence_cache_dirty = False
+
+
+def find_fences(body: str) -> list[Fence]:
+    """The exercise, stepper and training blocks of a lesson body, found by markdown-it."""
+    global _parser, fence_cache_dirty
+    key = hashlib.sha1(body.encode("utf-8")).hexdigest()
+    cached = fence_cache.get(key)
+    if cached is not None:
+        return cached
+    if _parser is None:
+        from markdown_it import MarkdownIt
+
+        # Only where fences are matters here: inline parsing and the block rules that cannot
+        # hide or reveal a fence (tables, headings, rules, link references) are skipped.
+        _parser = MarkdownIt("commonmark").disable(
+            ["inline", "text_join", "table", "reference", "heading", "lheading", "hr"]
+        )
+    fences: list[Fence] = []
+    for token in _parser.parse(body):
+        if token.type != "fence" or token.map is None:
+            continue
+        info = token.info.strip().split(maxsplit=1)
+        if info and info[0] in BLOCK_KINDS:
+            fences.append((info[0], token.map[0], token.map[1], token.content))
+    fence_cache[key] = fences
+    fence_cache_dirty = True
+    return fences
+
+
+def load_fence_cache(path: Path) -> None:
+    """Adopt a fence cache written by `save_fence_cache` (ignored when unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(data, dict):
+        for key, fences in data.items():
+            if isinstance(fences, list) and all(
+                isinstance(f, list)
+                and len(f) == 4
+                and f[0] in BLOCK_KINDS
+                and isinstance(f[1], int)
+                and isinstance(f[2], int)
+                and isinstance(f[3], str)
+                for f in fences
+            ):
+                fence_cache.setdefault(key, [tuple(f) for f in fences])  # type: ignore[misc]
+
+
+def save_fence_cache(path: Path, keep: int = 2000) -> None:
+    """Write the fence cache atomically (best effort: a cache is never worth an error)."""
+    global fence_cache_dirty
+    if not fence_cache_dirty:
+        return
+    items = list(fence_cache.items())[-keep:]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(dict(items)), encoding="utf-8")
+        os.replace(tmp, path)
+        fence_cache_dirty = False
+    except OSError:
+        pass
 
 
 def _segments(
@@ -498,18 +566,11 @@ def _segments(
     body = "".join(lines[body_start:])
     segments: list[Segment] = []
     cursor = 0  # body line index up to which prose has been emitted
-    for token in _md.parse(body):
-        if token.type != "fence" or token.map is None:
-            continue
-        info = token.info.strip().split(maxsplit=1)
-        kind = info[0] if info else ""
-        if kind not in ("exercise", "stepper", "training"):
-            continue
-        start, end = token.map
+    for kind, start, end, content in find_fences(body):
         _add_prose(segments, lines, body_start, cursor, start)
         cursor = end
         fence_line = body_start + start + 1  # 1-based line of the opening fence
-        block = _parse_block(kind, token.content, fence_line, path, pack_dir, problems)
+        block = _parse_block(kind, content, fence_line, path, pack_dir, problems)
         if block is not None:
             segments.append(block)
     _add_prose(segments, lines, body_start, cursor, len(lines) - body_start)

@@ -23,7 +23,6 @@ import contextlib
 import copy
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -208,6 +207,8 @@ class ProgressStore:
         return Progress(copy.deepcopy(data))
 
     def _write(self, data: dict[str, Any]) -> None:
+        import tempfile  # not on the start path: only writes need it
+
         payload = json.dumps(data, indent=1, sort_keys=True).encode("utf-8")
         fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp", dir=self.home)
         try:

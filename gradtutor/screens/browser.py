@@ -19,6 +19,15 @@ _MARKS = {
 }
 
 
+def progress_bar(done: int, total: int, width: int = 12) -> Text:
+    """A small bar of block characters: `██████░░░░░░ 3/7`."""
+    filled = round(width * done / total) if total else 0
+    bar = Text("█" * filled, style="green")
+    bar.append("░" * (width - filled), style="dim")
+    bar.append(f" {done}/{total}", style="dim")
+    return bar
+
+
 def lesson_label(index: int, lesson: Lesson, state: LessonState) -> Text:
     """A lesson's line in the browser; built as Text so that titles are never markup."""
     mark, style = _MARKS[state.status]
@@ -57,36 +66,44 @@ class BrowserScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.refresh_tree()
+        self.refresh_tree(initial=True)
         self.query_one(LessonTree).focus()
+        # Heavy modules load only once this screen has painted.
+        self.call_after_refresh(self.app.start_warm_up)  # type: ignore[attr-defined]
 
-    def refresh_tree(self) -> None:
-        """Rebuild the tree from the app's packs and progress, keeping the cursor."""
+    def refresh_tree(self, initial: bool = False) -> None:
+        """Rebuild the tree from the app's packs and progress.
+
+        The cursor stays where it was unless that lesson is done; otherwise (and on the
+        first build) it goes to the lesson visited last when it is not done, or to the first
+        lesson not yet completed.
+        """
         tree = self.query_one(LessonTree)
-        selected = tree.cursor_node.data if tree.cursor_node else None
+        selected = None if initial or tree.cursor_node is None else tree.cursor_node.data
+        progress = self.app.progress  # type: ignore[attr-defined]
+        last = progress.last
         tree.clear()
-        progress = self.app.progress
-        cursor_line = None
-        for pack in self.app.packs:
+        target = first_open = last_node = None
+        for pack in self.app.packs:  # type: ignore[attr-defined]
             states = lesson_states(pack, progress)
             done = sum(s.status == "done" for s in states.values())
-            title = Text(pack.title, style="bold")
-            title.append(f"  {done}/{len(pack.lessons)} done", style="dim")
+            title = Text(pack.title + "  ", style="bold")
+            title.append_text(progress_bar(done, len(pack.lessons)))
             node = tree.root.add(title, data=pack, expand=True)
             for i, lesson in enumerate(pack.lessons, 1):
-                leaf = node.add_leaf(
-                    lesson_label(i, lesson, states[lesson.id]), data=(pack, lesson)
-                )
-                if selected == (pack, lesson) or (
-                    selected is None
-                    and cursor_line is None
-                    and states[lesson.id].status in ("open", "in progress")
-                ):
-                    cursor_line = leaf
-        if not self.app.packs:
+                state = states[lesson.id]
+                leaf = node.add_leaf(lesson_label(i, lesson, state), data=(pack, lesson))
+                if selected == (pack, lesson) and state.status != "done":
+                    target = leaf  # a lesson just completed gives way to the next one
+                if first_open is None and state.status in ("open", "in progress"):
+                    first_open = leaf
+                if last == (pack.id, lesson.id) and state.status != "done":
+                    last_node = leaf
+        if not self.app.packs:  # type: ignore[attr-defined]
             tree.root.add_leaf(Text("No lesson pack could be loaded."))
-        if cursor_line is not None:
-            self.call_after_refresh(tree.move_cursor, cursor_line)
+        target = target or last_node or first_open
+        if target is not None:
+            self.call_after_refresh(tree.move_cursor, target)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         detail = self.query_one("#lesson-detail", Static)
@@ -120,6 +137,7 @@ class BrowserScreen(Screen[None]):
         self.open_node_lesson()
 
     def open_node_lesson(self) -> None:
+        """Open the lesson under the cursor (the app refuses locked ones)."""
         tree = self.query_one(LessonTree)
         node = tree.cursor_node
         if node is None or not isinstance(node.data, tuple):
@@ -127,14 +145,4 @@ class BrowserScreen(Screen[None]):
                 node.toggle()
             return
         pack, lesson = node.data
-        state = lesson_states(pack, self.app.progress)[lesson.id]
-        if state.status == "locked":
-            self.notify(
-                f"Complete {', '.join(state.waits_for)} first.",
-                title=f"{lesson.title} is locked",
-                markup=False,
-            )
-            return
-        from .lesson import LessonScreen
-
-        self.app.push_screen(LessonScreen(pack, lesson))
+        self.app.open_lesson(pack, lesson)  # type: ignore[attr-defined]

@@ -3,63 +3,107 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
 
-from ..core.packs import Exercise, Lesson, Pack, Prose, StepperBlock, TrainingBlock
-
-
-class ExerciseView(Static):
-    """An exercise in place (answering arrives with the checker)."""
-
-    def __init__(self, exercise: Exercise) -> None:
-        text = Text(f"Exercise · {exercise.kind}\n", style="bold")
-        text.append(exercise.prompt)
-        super().__init__(text, markup=False)
-        self.exercise = exercise
-
-
-class ActionBlockView(Static):
-    """A stepper or training block, shown as an action."""
-
-    def __init__(self, block: StepperBlock | TrainingBlock) -> None:
-        if isinstance(block, StepperBlock):
-            what = f"Network stepper: n={block.n}, d_in={block.d_in}, hidden={block.hidden}"
-        else:
-            what = f"Training run: {block.model}"
-        super().__init__(Text(what), markup=False)
-        self.block = block
+from ..core.mathtext import markdown_math
+from ..core.packs import Exercise, Lesson, Pack, Prose
+from ..widgets.blocks import ActionBlock
+from ..widgets.exercise import AnswerChecked, ExerciseView, ProgressSaved
 
 
 class LessonScreen(Screen[None]):
-    """Shows one lesson."""
+    """Shows one lesson; completes it when every exercise is solved (or, with none, at its end)."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("ctrl+n", "next_lesson", "Next lesson"),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
     ]
 
     def __init__(self, pack: Pack, lesson: Lesson) -> None:
         super().__init__()
         self.pack = pack
         self.lesson = lesson
+        self.sub_title = f"{pack.title} · {lesson.title}"
 
     def compose(self) -> ComposeResult:
         yield Header()
+        progress = self.app.progress  # type: ignore[attr-defined]
         with VerticalScroll(id="lesson-body"):
             yield Static(Text(self.lesson.title), classes="lesson-title", markup=False)
+            number = 0
             for segment in self.lesson.segments:
                 if isinstance(segment, Prose):
-                    yield Markdown(segment.text, open_links=False)
+                    yield Markdown(markdown_math(segment.text), open_links=False, classes="prose")
                 elif isinstance(segment, Exercise):
-                    yield ExerciseView(segment)
+                    number += 1
+                    record = progress.exercise(self.pack.id, self.lesson.id, segment.id)
+                    yield ExerciseView(self.pack, self.lesson, segment, number, record)
                 else:
-                    yield ActionBlockView(segment)
+                    yield ActionBlock(segment)
+            yield Static(Text("— end of the lesson —"), classes="lesson-end", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#lesson-body").focus()
-        self.app.set_progress(self.app.store.set_last(self.pack.id, self.lesson.id))
+        views = list(self.query(ExerciseView))
+        first = next((v for v in views if v.status != "solved"), None)
+        if first is not None:
+            first.focus_answer(scroll=False)  # the lesson opens at its top
+        else:
+            self.query_one("#lesson-body").focus()
+        self.app.save_progress(lambda store: store.set_last(self.pack.id, self.lesson.id))  # type: ignore[attr-defined]
+        body = self.query_one("#lesson-body", VerticalScroll)
+        self.watch(body, "scroll_y", self._scrolled, init=False)
+        self.call_after_refresh(self._scrolled)
+
+    def _scrolled(self, _: float | None = None) -> None:
+        """A lesson without exercises is completed when its end is reached."""
+        if self.lesson.exercises:
+            return
+        body = self.query_one("#lesson-body", VerticalScroll)
+        if body.scroll_y >= body.max_scroll_y - 1 and not self.app.progress.lesson_completed(
+            self.pack.id, self.lesson.id
+        ):  # type: ignore[attr-defined]
+            self.app.save_progress(lambda store: store.mark_completed(self.pack.id, self.lesson.id))  # type: ignore[attr-defined]
+
+    @on(AnswerChecked)
+    def answer_checked(self, event: AnswerChecked) -> None:
+        if event.progress is not None:
+            self.app.set_progress(event.progress)  # type: ignore[attr-defined]
+        if event.verdict.correct:
+            self._focus_next_unsolved(event.view)
+
+    @on(ProgressSaved)
+    def progress_saved(self, event: ProgressSaved) -> None:
+        self.app.set_progress(event.progress)  # type: ignore[attr-defined]
+
+    def _focus_next_unsolved(self, after: ExerciseView) -> None:
+        views = list(self.query(ExerciseView))
+        later = views[views.index(after) + 1 :]
+        nxt = next((v for v in later if v.status != "solved"), None)
+        if nxt is not None:
+            nxt.focus_answer()
+
+    @on(ActionBlock.Opened)
+    def open_block(self, event: ActionBlock.Opened) -> None:
+        self.app.open_block(event.block)  # type: ignore[attr-defined]
+
+    def action_next_lesson(self) -> None:
+        """Open the next lesson in pack order, if it is open."""
+        index = self.pack.lessons.index(self.lesson)
+        if index + 1 >= len(self.pack.lessons):
+            self.notify("This is the last lesson of the pack.", markup=False)
+            return
+        self.app.open_lesson(self.pack, self.pack.lessons[index + 1], replace=True)  # type: ignore[attr-defined]
+
+    def action_page_down(self) -> None:
+        self.query_one("#lesson-body", VerticalScroll).scroll_page_down()
+
+    def action_page_up(self) -> None:
+        self.query_one("#lesson-body", VerticalScroll).scroll_page_up()

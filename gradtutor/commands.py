@@ -1,0 +1,58 @@
+"""Command palette entries: jump to any open lesson, open the stepper."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from .core.progress import lesson_states
+
+
+class LessonCommands(Provider):
+    """`Open lesson: …` for every lesson that is not locked, and the stepper."""
+
+    def _commands(self) -> list[tuple[str, object, str]]:
+        app = self.app
+        out = []
+        for pack in app.packs:  # type: ignore[attr-defined]
+            states = lesson_states(pack, app.progress)  # type: ignore[attr-defined]
+            for lesson in pack.lessons:
+                if states[lesson.id].status != "locked":
+                    out.append(
+                        (
+                            f"Open lesson: {lesson.title}",
+                            partial(app.open_lesson, pack, lesson),  # type: ignore[attr-defined]
+                            f"{pack.title} · {states[lesson.id].status}",
+                        )
+                    )
+        out.append(
+            (
+                "Open the network stepper",
+                app.action_open_stepper,
+                "Forward and backward, node by node",
+            )
+        )  # type: ignore[attr-defined]
+        return out
+
+    async def discover(self) -> Hits:
+        for name, command, help_text in self._commands():
+            yield DiscoveryHit(Content(name), command, text=name, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, command, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, self._highlight(matcher, name), command, text=name, help=help_text)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _highlight(matcher, name: str) -> Content:
+        """Like Matcher.highlight, but lesson titles are never read as markup."""
+        content = Content(name)
+        _, offsets = matcher.fuzzy_search.match(matcher.query, name)
+        for offset in offsets:
+            if not name[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+        return content

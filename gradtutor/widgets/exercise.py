@@ -1,0 +1,474 @@
+"""An exercise in place: prompt, answer field with live preview, verdict, hints, solution.
+
+Checking runs in a thread worker that calls the headless core and posts `AnswerChecked`
+back; the widget never blocks the screen. Learner text is shown as `rich.text.Text`,
+never as markup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..core.mathtext import markdown_math, plain_math
+from ..core.packs import (
+    ChoiceExercise,
+    DerivativeExercise,
+    Exercise,
+    Lesson,
+    Pack,
+    TensorExercise,
+    ValueExercise,
+)
+from ..core.progress import ExerciseProgress, Progress
+
+if TYPE_CHECKING:
+    from ..core.checking import Verdict
+
+REVEAL_AFTER = 3
+"""Wrong attempts after which the solution is shown."""
+
+_PLACEHOLDERS = {
+    "derivative": "Type an expression, e.g. 2x exp(-x^2)",
+    "value": "A number or a list, e.g. [-32, -40]",
+    "tensor": "A tensor expression, e.g. l2.T @ out.g",
+}
+
+
+class AnswerChecked(Message):
+    """A check finished (posted from the checking worker)."""
+
+    def __init__(
+        self,
+        view: ExerciseView,
+        answer: str,
+        verdict: Verdict,
+        progress: Progress | None,
+        revealed: bool,
+    ) -> None:
+        super().__init__()
+        self.view = view
+        self.answer = answer
+        self.verdict = verdict
+        self.progress = progress
+        self.revealed = revealed
+
+    @property
+    def control(self) -> ExerciseView:
+        """The exercise that was checked."""
+        return self.view
+
+
+class PreviewReady(Message):
+    """A preview of the answer being typed (posted from the preview worker)."""
+
+    def __init__(self, answer: str, preview: Text) -> None:
+        super().__init__()
+        self.answer = answer
+        self.preview = preview
+
+
+class ProgressSaved(Message):
+    """Progress was written (a hint or a reveal); the app adopts the new snapshot."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+
+def error_preview(answer: str, message: str, column: int | None) -> Text:
+    """The answer with a caret under the column where it went wrong."""
+    text = Text()
+    if column is not None and answer and len(answer) < 120:
+        text.append(answer + "\n", style="dim")
+        text.append(" " * max(0, column - 1) + "^ ", style="bold red")
+    else:
+        text.append("⚠ ", style="bold red")
+    text.append(message, style="red")
+    return text
+
+
+def preview_answer(ex: Exercise, answer: str) -> Text:
+    """What the answer field shows under the text: the parsed answer, or the error."""
+    if not answer.strip():
+        return Text("")
+    if isinstance(ex, DerivativeExercise):
+        from ..core import mathlang
+
+        try:
+            names = mathlang.variables(mathlang.parse(ex.function))
+            node = mathlang.parse(answer, names)
+        except mathlang.MathError as exc:
+            return error_preview(answer, exc.message, exc.column)
+        try:
+            from ..core.pretty import pretty
+
+            shown = pretty(node)
+        except Exception:  # pretty-printing is a nicety; fall back to plain text
+            shown = mathlang.to_text(node)
+        return Text(shown, style="bold")
+    if isinstance(ex, ValueExercise):
+        from ..core.checking import _tensor_text, parse_value_answer
+        from ..core.mathlang import MathError
+
+        try:
+            value = parse_value_answer(answer)
+        except MathError as exc:
+            return error_preview(answer, exc.message, exc.column)
+        return Text(f"{_tensor_text(value)}", style="bold")
+    if isinstance(ex, TensorExercise):
+        from ..core import tensorlang
+        from ..core.checking import evaluate_tensor_answer
+
+        try:
+            result = evaluate_tensor_answer(ex, answer)
+        except tensorlang.TensorLangError as exc:
+            return error_preview(answer, exc.message, exc.column)
+        kind = "a boolean mask of shape" if str(result.dtype) == "torch.bool" else "shape"
+        return Text(f"{kind} {tensorlang.describe_shape(result)}", style="bold")
+    return Text("")
+
+
+class ExerciseView(Vertical):
+    """One exercise of a lesson."""
+
+    BINDINGS = [
+        Binding("f2", "hint", "Hint"),
+        Binding("f3", "solution", "Solution"),
+    ]
+
+    status: reactive[str] = reactive("unsolved")
+    """"unsolved", "solved" or "revealed" (shown the solution, not yet solved)."""
+    checking: reactive[bool] = reactive(False)
+    """True while a check runs in the worker."""
+
+    def __init__(
+        self, pack: Pack, lesson: Lesson, exercise: Exercise, number: int, record: ExerciseProgress
+    ) -> None:
+        super().__init__(classes=f"exercise kind-{exercise.kind}")
+        self.pack = pack
+        self.lesson = lesson
+        self.exercise = exercise
+        self.number = number
+        self.record = record
+        self.hints_shown = min(record.hints, len(exercise.hints))
+        self.set_reactive(
+            ExerciseView.status,
+            "solved" if record.solved else "revealed" if record.revealed else "unsolved",
+        )
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.header_text(), classes="exercise-head", markup=False)
+        yield Markdown(
+            markdown_math(self.exercise.prompt), classes="exercise-prompt", open_links=False
+        )
+        if isinstance(self.exercise, ChoiceExercise):
+            options = [
+                Option(Text.assemble((f"{i}. ", "bold"), plain_math(opt.text)), id=str(i))
+                for i, opt in enumerate(self.exercise.options, 1)
+            ]
+            yield OptionList(*options, classes="choice-options")
+        else:
+            yield Input(
+                placeholder=_PLACEHOLDERS[self.exercise.kind],
+                classes="answer-input",
+                select_on_focus=False,
+            )
+            yield Static("", classes="answer-preview", markup=False)
+        yield Static("", classes="verdict", markup=False)
+        with Vertical(classes="hints"):
+            for i in range(self.hints_shown):
+                yield self.hint_widget(i)
+        yield Markdown("", classes="solution", open_links=False)
+
+    def on_mount(self) -> None:
+        self.watch_status(self.status)
+        self.query_one(".solution", Markdown).display = False
+        for selector in (".verdict", ".answer-preview"):
+            for widget in self.query(selector):
+                widget.display = False
+        if self.status != "unsolved":
+            self.show_solution()
+
+    def header_text(self) -> Text:
+        """`Exercise 2 · derivative` with the state of the exercise."""
+        head = Text(f"Exercise {self.number}", style="bold")
+        head.append(f" · {self.exercise.kind}", style="dim")
+        mark = {
+            "solved": (" · ✓ solved", "green"),
+            "revealed": (" · solution shown", "yellow"),
+        }.get(self.status)
+        if mark:
+            head.append(*mark)
+        attempts = self.record.attempts
+        if attempts and self.status != "solved":
+            head.append(f" · {attempts} attempt{'s' if attempts != 1 else ''}", style="dim")
+        if self.exercise.hints:
+            head.append(f" · F2 hint ({self.hints_shown}/{len(self.exercise.hints)})", style="dim")
+        return head
+
+    def watch_status(self, status: str) -> None:
+        self.set_class(status == "solved", "-solved")
+        self.set_class(status == "revealed", "-revealed")
+        if self.is_mounted:
+            self.query_one(".exercise-head", Static).update(self.header_text())
+
+    def watch_checking(self, checking: bool) -> None:
+        self.set_class(checking, "-checking")
+        if checking:
+            self._show(".verdict", Text("⋯ checking", style="italic"))
+
+    def hint_widget(self, index: int) -> Markdown:
+        """The Markdown of one hint."""
+        return Markdown(
+            markdown_math(f"**Hint {index + 1}.** {self.exercise.hints[index]}"),
+            classes="hint",
+            open_links=False,
+        )
+
+    def focus_answer(self, scroll: bool = True) -> None:
+        """Put the cursor where the learner answers (scrolling to it, unless told not to)."""
+        target = self.query(".answer-input, .choice-options").first()
+        target.focus(scroll_visible=False)
+        if scroll:
+            self.call_after_refresh(self.scroll_visible)
+
+    def _show(self, selector: str, content: Text | str) -> None:
+        """Update a Static, hiding it while it is empty."""
+        widget = self.query_one(selector, Static)
+        widget.update(content)
+        widget.display = bool(str(content))
+
+    # -- answering ---------------------------------------------------------------------
+
+    @on(Input.Changed, ".answer-input")
+    def preview_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if not event.value.strip():
+            self._show(".answer-preview", "")
+            return
+        self.compute_preview(event.value)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def compute_preview(self, answer: str) -> None:
+        """Parse (and for tensors, shape-check) the answer off the UI thread."""
+        try:
+            preview = preview_answer(self.exercise, answer)
+        except Exception as exc:  # the preview must never take the tutor down
+            preview = Text(f"(no preview: {type(exc).__name__})", style="dim")
+        self.post_message(PreviewReady(answer, preview))
+
+    @on(PreviewReady)
+    def show_preview(self, event: PreviewReady) -> None:
+        event.stop()
+        answer_input = self.query(".answer-input").first(Input)
+        if answer_input.value == event.answer:  # ignore previews of older text
+            self._show(".answer-preview", event.preview)
+
+    @on(Input.Submitted, ".answer-input")
+    def answer_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit(event.value)
+
+    @on(OptionList.OptionSelected, ".choice-options")
+    def option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.submit(str(event.option_index + 1))
+
+    def on_key(self, event) -> None:
+        """Digits pick a choice option directly."""
+        if (
+            isinstance(self.exercise, ChoiceExercise)
+            and event.character
+            and event.character.isdigit()
+        ):
+            index = int(event.character)
+            if 1 <= index <= len(self.exercise.options):
+                event.stop()
+                options = self.query_one(".choice-options", OptionList)
+                options.highlighted = index - 1
+                self.submit(str(index))
+
+    def submit(self, answer: str) -> None:
+        """Check an answer in the worker (ignored while a check is running)."""
+        if self.checking:
+            return
+        if not answer.strip() and not isinstance(self.exercise, ChoiceExercise):
+            self._show(".verdict", Text("Type an answer first.", style="italic"))
+            return
+        self.checking = True
+        self.check_answer(answer)
+
+    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
+    def check_answer(self, answer: str) -> None:
+        """Run the core checker and record the attempt; posts AnswerChecked."""
+        progress: Progress | None = None
+        revealed = False
+        try:
+            from ..core.checking import check_exercise
+
+            verdict = check_exercise(self.exercise, answer)
+        except Exception as exc:  # a bug in checking must not close the tutor
+            from ..core.checking import Verdict
+
+            verdict = Verdict(
+                "undecided",
+                f"The check failed ({type(exc).__name__}: {exc}); your answer was not judged.",
+            )
+        store = self.app.store  # type: ignore[attr-defined]
+        try:
+            if verdict.spends_attempt and verdict.verdict != "undecided":
+                progress = store.record_attempt(
+                    self.pack.id, self.lesson.id, self.exercise.id, verdict.correct
+                )
+                record = progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
+                wrong = record.attempts - (1 if record.solved else 0)
+                if not record.solved and not record.revealed and wrong >= REVEAL_AFTER:
+                    progress = store.record_reveal(self.pack.id, self.lesson.id, self.exercise.id)
+                    revealed = True
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.app.notify,
+                f"Progress could not be saved: {exc}",
+                severity="error",
+                markup=False,
+            )
+        self.post_message(AnswerChecked(self, answer, verdict, progress, revealed))
+
+    @on(AnswerChecked)
+    def show_verdict(self, event: AnswerChecked) -> None:
+        self.checking = False
+        verdict = event.verdict
+        if event.progress is not None:
+            self.record = event.progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
+        text = Text()
+        style = {
+            "correct": "bold green",
+            "incorrect": "bold red",
+            "invalid": "bold yellow",
+            "undecided": "bold magenta",
+        }[verdict.verdict]
+        icon = {"correct": "✓ ", "incorrect": "✗ ", "invalid": "? ", "undecided": "~ "}[
+            verdict.verdict
+        ]
+        text.append(icon + plain_math(verdict.message), style=style)
+        if verdict.verdict == "invalid":
+            text.append("\nThis cost no attempt.", style="dim")
+        if verdict.feedback:
+            text.append("\n" + plain_math(verdict.feedback))
+        if verdict.counterexample:
+            ce = verdict.counterexample
+            at = ", ".join(f"{k} = {v}" for k, v in ce["point"].items())
+            text.append(
+                f"\nAt {at}: the derivative is {ce['expected']}, your answer gives {ce['got']}.",
+                style="dim",
+            )
+        if verdict.verdict == "incorrect" and self.status == "unsolved":
+            left = REVEAL_AFTER - (self.record.attempts - (1 if self.record.solved else 0))
+            if left > 0:
+                text.append(
+                    f"\n{left} more wrong attempt{'s' if left != 1 else ''} before the solution is shown (F3 shows it now).",
+                    style="dim",
+                )
+        self._show(".verdict", text)
+        if verdict.correct:
+            self.status = "solved"
+            self.show_solution()
+        elif event.revealed:
+            self.status = "revealed"
+            self.show_solution()
+        else:
+            self.query_one(".exercise-head", Static).update(self.header_text())
+
+    # -- hints and the solution ---------------------------------------------------------
+
+    def action_hint(self) -> None:
+        """Reveal the next hint."""
+        hints = self.exercise.hints
+        if not hints:
+            self.notify("This exercise has no hints.", markup=False)
+            return
+        if self.hints_shown >= len(hints):
+            self.notify("That was the last hint. F3 shows the solution.", markup=False)
+            return
+        self.query_one(".hints", Vertical).mount(self.hint_widget(self.hints_shown))
+        self.hints_shown += 1
+        self.query_one(".exercise-head", Static).update(self.header_text())
+        self.save(
+            lambda store: store.record_hint(
+                self.pack.id, self.lesson.id, self.exercise.id, self.hints_shown
+            )
+        )
+
+    def action_solution(self) -> None:
+        """Give up and show the solution (recorded as revealed, not solved)."""
+        if self.status == "unsolved":
+            self.status = "revealed"
+            self.save(
+                lambda store: store.record_reveal(self.pack.id, self.lesson.id, self.exercise.id)
+            )
+        self.show_solution()
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def save(self, change: Any) -> None:
+        """Write progress off the UI thread."""
+        try:
+            progress = change(self.app.store)  # type: ignore[attr-defined]
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.app.notify,
+                f"Progress could not be saved: {exc}",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.post_message(ProgressSaved(progress))
+
+    def show_solution(self) -> None:
+        """Show the solution text, or the reference answer when the author wrote none."""
+        solution = self.query_one(".solution", Markdown)
+        solution.display = True
+        self.load_solution()
+
+    @work(thread=True, group="solution", exit_on_error=False)
+    def load_solution(self) -> None:
+        """Build the solution Markdown (may need torch or sympy) off the UI thread."""
+        ex = self.exercise
+        parts = []
+        if ex.solution:
+            parts.append(ex.solution)
+        try:
+            from ..core.checking import reference_text
+
+            reference = reference_text(ex)
+            if isinstance(ex, DerivativeExercise) and reference is None:
+                from ..core.sandbox import shared_sandbox
+
+                reply = shared_sandbox().request(
+                    {"op": "derivative", "function": ex.function, "wrt": ex.wrt}
+                )
+                if reply.get("status") == "ok":
+                    parts.append("One answer:\n\n```\n" + reply["pretty"] + "\n```")
+            elif reference and not ex.solution:
+                label = "The right option" if isinstance(ex, ChoiceExercise) else "One answer"
+                parts.append(f"{label}: `{reference}`")
+        except Exception:  # the solution text is a nicety; never fail on it
+            pass
+        text = markdown_math("**Solution.** " + "\n\n".join(parts)) if parts else ""
+        self.app.call_from_thread(self._set_solution, text)
+
+    def _set_solution(self, text: str) -> None:
+        solution = self.query_one(".solution", Markdown)
+        solution.update(text)
+        solution.display = bool(text)

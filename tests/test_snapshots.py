@@ -1,0 +1,52 @@
+"""Snapshot tests (pytest-textual-snapshot), grouped by feature.
+
+Update after an intended change with `pytest tests/test_snapshots.py --snapshot-update`
+and review the SVGs in tests/__snapshots__/.
+"""
+
+from __future__ import annotations
+
+from gradtutor.app import create_app
+
+from .conftest import PACKS
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+class TestBrowser:
+    def test_browser(self, snap_compare, isolated_home):
+        app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home)
+        assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+
+
+class TestLesson:
+    def test_lesson_with_answered_exercise(self, snap_compare, isolated_home):
+        async def run_before(pilot):
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("x")
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            pilot.app.clear_notifications()
+            await pilot.pause()
+
+        app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home)
+        assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+
+class TestHelp:
+    def test_help_screen(self, snap_compare, isolated_home):
+        async def run_before(pilot):
+            await settle(pilot)
+            await pilot.press("f1")
+            await pilot.pause()
+
+        app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home)
+        assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)

@@ -1,0 +1,117 @@
+"""A flow in a real terminal: tmux runs the tutor, send-keys types, capture-pane reads.
+
+Waits are for what the screen shows (polled, with a generous limit), never fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from .conftest import PACKS, ROOT
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+class Terminal:
+    def __init__(
+        self, command: list[str], env: dict[str, str], width: int = 100, height: int = 32
+    ) -> None:
+        self.name = f"gt-{uuid.uuid4().hex[:8]}"
+        self.socket = ["-L", self.name]
+        env_args = [f"{k}={v}" for k, v in env.items()]
+        subprocess.run(
+            [
+                "tmux",
+                *self.socket,
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                "env",
+                *env_args,
+                *command,
+            ],
+            check=True,
+            cwd=ROOT,
+        )
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            ["tmux", *self.socket, "capture-pane", "-p", "-t", self.name],
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout
+
+    def wait_for(self, text: str, limit: float = 120.0) -> str:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", *self.socket, "send-keys", "-t", self.name, *keys], check=True)
+
+    def alive(self) -> bool:
+        return (
+            subprocess.run(
+                ["tmux", *self.socket, "has-session", "-t", self.name], capture_output=True
+            ).returncode
+            == 0
+        )
+
+    def close(self) -> None:
+        subprocess.run(["tmux", *self.socket, "kill-server"], capture_output=True)
+
+
+def test_answer_in_a_real_terminal_and_find_it_in_progress(tmp_path):
+    env = {
+        "GRADTUTOR_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    term = Terminal([sys.executable, "-m", "gradtutor", "--pack", str(PACKS / "valid")], env)
+    try:
+        term.wait_for("Derivatives")
+        term.keys("Enter")
+        term.wait_for("Exercise 1")
+        term.keys("2x")
+        term.wait_for("2⋅x")  # the live preview
+        term.keys("Enter")
+        screen = term.wait_for("Correct")
+        assert "✓" in screen
+        term.keys("C-q")
+        deadline = time.monotonic() + 30
+        while term.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not term.alive() or "$" in term.screen()
+    finally:
+        term.close()
+    out = subprocess.run(
+        [sys.executable, "-m", "gradtutor", "progress", "--json", "--pack", str(PACKS / "valid")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "GRADTUTOR_HOME": str(tmp_path)},
+    )
+    doc = json.loads(out.stdout)
+    square = doc["packs"]["format-tour"]["lessons"]["derivatives"]["exercises"]["square"]
+    assert square["solved"] is True and square["attempts"] == 1
