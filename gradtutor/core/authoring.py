@@ -17,6 +17,7 @@ from .checking import (
     check_exercise,
     derivative_reference,
     parse_value_answer,
+    reference_text,
     tensor_reference,
     value_reference,
 )
@@ -49,9 +50,31 @@ def _exercise_problems(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str,
         yield from _value(ex)
     elif isinstance(ex, TensorExercise):
         yield from _tensor(ex)
-    elif isinstance(ex, ChoiceExercise):
-        return
+    yield from _reference_is_accepted(ex)
     yield from _feedback_is_wrong(ex, symbolic)
+
+
+def _reference_is_accepted(ex: Exercise) -> Iterator[tuple[int, str, str]]:
+    """The pack-integrity rules: the reference answer is judged correct, an empty one invalid."""
+    empty = check_exercise(ex, "")
+    if empty.verdict != "invalid":
+        yield ex.line, "error", f"an empty answer is judged {empty.verdict}, not invalid"
+    references: list[str] = []
+    if isinstance(ex, ChoiceExercise):
+        references = [str(i) for i, o in enumerate(ex.options, 1) if o.correct]
+    elif isinstance(ex, ValueExercise):
+        try:
+            references = [reference_text(ex) or ""]
+        except tensorlang.TensorLangError:
+            return  # reported by _value
+    for answer in references:
+        verdict = check_exercise(ex, answer)
+        if not verdict.correct:
+            yield (
+                ex.line,
+                "error",
+                f"the reference answer {answer} is judged {verdict.verdict}: {verdict.message}",
+            )
 
 
 def _derivative(ex: DerivativeExercise, symbolic: bool) -> Iterator[tuple[int, str, str]]:
@@ -156,7 +179,7 @@ def _feedback_is_wrong(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str,
                     "shown (a wrong answer that is right is an authoring bug)"
                 ),
             )
-        elif verdict.feedback != fb.message:
+        elif verdict.feedback != fb.message and not isinstance(ex, ChoiceExercise):
             yield (
                 fb.line,
                 "warning",
