@@ -39,6 +39,25 @@ HELP = """\
 | `ctrl+n` | the next lesson |
 | `PageUp` `PageDown` | scroll |
 
+## The network stepper
+
+| key | does |
+|---|---|
+| `→` or `n` | the next node: forward through lin1, relu, lin2, mse, then backward |
+| `←` or `b` | back a step (nothing is recomputed) |
+| `p` | predict the next gradient before it is revealed (a number, a list or a formula) |
+| `z` | `zero_grad`: every `.grad` back to None |
+| `a` | accumulate: another forward and backward pass without zeroing |
+| `u` | one SGD update under `no_grad` |
+| `t` | train ten steps (zero, forward, backward, update) |
+| `r` | reset with the next seed |
+
+## Training runs
+
+| key | does |
+|---|---|
+| `r` | run again |
+
 An answer that cannot be understood costs no attempt. After three wrong attempts the
 solution is shown; you can still answer the exercise to solve it.
 

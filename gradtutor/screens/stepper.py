@@ -18,29 +18,56 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Sparkline, Static, Tree
 
-from ..widgets.tensor_view import TensorView
+from ..widgets.tensor_view import TensorView, render_tensor
 
 LEAVES = ("w1", "b1", "w2", "b2")
 CHAIN = ("x", "lin1", "relu", "lin2", "mse", "loss")
 
 
 class StepComputed(Message):
-    """A stepper action finished (posted from the worker)."""
+    """A stepper action finished (posted from the worker, with its tensors already rendered)."""
 
     def __init__(
         self,
         snapshot: Any,
-        previous: Any,
         losses: list[float],
+        panels: list[tuple[str, Any, Text]] | None = None,
+        grads: dict[str, tuple[Any, bool, Text]] | None = None,
         verdict: Any = None,
         error: str | None = None,
     ) -> None:
         super().__init__()
         self.snapshot = snapshot
-        self.previous = previous
         self.losses = losses
+        self.panels = panels or []
+        """(label, tensor, rendered Text) for the upstream gradient and the step's results."""
+        self.grads = grads or {}
+        """leaf -> (.grad, changed since the previous snapshot, rendered Text)."""
         self.verdict = verdict
         self.error = error
+
+
+def render_snapshot(
+    snap: Any, prev: Any
+) -> tuple[list[tuple[str, Any, Text]], dict[str, tuple[Any, bool, Text]]]:
+    """Render every tensor of a snapshot (in the worker: statistics of large tensors take time)."""
+    panels = []
+    if snap.upstream is not None:
+        panels.append(
+            ("upstream gradient", snap.upstream, render_tensor("upstream gradient", snap.upstream))
+        )
+    for name, value in snap.result.items():
+        label = name.replace("_g", ".g") if name.endswith("_g") else name
+        panels.append((label, value, render_tensor(label, value)))
+    grads = {}
+    for name in LEAVES:
+        before = prev.grads.get(name) if prev is not None else None
+        now = snap.grads.get(name)
+        changed = (before is None) != (now is None) or (
+            now is not None and before is not None and not bool((now == before).all())
+        )
+        grads[name] = (now, changed, render_tensor(f"{name}.grad", now, changed))
+    return panels, grads
 
 
 def chain_text(snapshot: Any) -> Text:
@@ -150,9 +177,12 @@ class StepperScreen(Screen[None]):
                 verdict, result = result
             if result is None:  # nothing to do (a prediction when no backward step is next)
                 result = self.stepper.current
-            self.post_message(StepComputed(result, previous, list(self.stepper.losses), verdict))
+            panels, grads = render_snapshot(result, previous)
+            self.post_message(
+                StepComputed(result, list(self.stepper.losses), panels, grads, verdict)
+            )
         except Exception as exc:  # shown, never raised: the screen must survive any step
-            self.post_message(StepComputed(None, None, [], error=f"{type(exc).__name__}: {exc}"))
+            self.post_message(StepComputed(None, [], error=f"{type(exc).__name__}: {exc}"))
 
     def _do(self, action: Any) -> None:
         if self.busy:
@@ -168,7 +198,7 @@ class StepperScreen(Screen[None]):
         if event.error:
             self.notify(event.error, title="The step failed", severity="error", markup=False)
             return
-        snap, prev = event.snapshot, event.previous
+        snap = event.snapshot
         self.query_one("#chain", Static).update(chain_text(snap))
         formula = Text(snap.formula, style="bold")
         if snap.local:
@@ -183,21 +213,12 @@ class StepperScreen(Screen[None]):
         self.query_one("#formula", Static).update(formula)
         results = self.query_one("#results", Vertical)
         results.remove_children()
-        views = []
-        if snap.upstream is not None:
-            views.append(TensorView("upstream gradient", snap.upstream))
-        for name, value in snap.result.items():
-            label = name.replace("_g", ".g") if name.endswith("_g") else name
-            views.append(TensorView(label, value))
-        results.mount_all(views)
+        results.mount_all(
+            [TensorView(label, value, rendered) for label, value, rendered in event.panels]
+        )
         self.query_one("#notes", Static).update(Text("\n".join(snap.notes), style="italic"))
-        for name in LEAVES:
-            before = prev.grads.get(name) if prev is not None else None
-            now = snap.grads.get(name)
-            changed = (before is None) != (now is None) or (
-                now is not None and before is not None and not bool((now == before).all())
-            )
-            self.query_one(f"#grad-{name}", TensorView).show(now, changed=changed)
+        for name, (tensor, changed, rendered) in event.grads.items():
+            self.query_one(f"#grad-{name}", TensorView).show(tensor, changed, rendered)
         curve = self.query_one("#loss-curve", Sparkline)
         curve.display = bool(event.losses)
         if event.losses:

@@ -26,14 +26,14 @@ def shape_text(t: Any) -> str:
     return "(" + ", ".join(str(s) for s in t.shape) + ("," if t.dim() == 1 else "") + ")"
 
 
-def heat_strip(t: Any, width: int = 40) -> Text:
+def heat_strip(t: Any, width: int = 30) -> Text:
     """Evenly spaced samples of the tensor as coloured blocks, blue (low) to red (high)."""
     flat = t.detach().flatten()
     n = flat.numel()
     if n == 0:
         return Text("")
     step = max(1, n // width)
-    samples = flat[::step][:width].double()
+    samples = flat[::step][:width]
     lo, hi = float(flat.min()), float(flat.max())
     strip = Text()
     for v in samples.tolist():
@@ -65,7 +65,7 @@ def render_tensor(name: str, t: Any, changed: bool = False) -> Text:
             for row in cells:
                 text.append("\n  " + "  ".join(c.rjust(width) for c in row))
         return text
-    values = t.detach().double()
+    values = t.detach()  # statistics in the tensor's own dtype: no copy of a large tensor
     text.append(
         f"\n  mean {_fmt(float(values.mean()))}  std {_fmt(float(values.std()))}"
         f"  min {_fmt(float(values.min()))}  max {_fmt(float(values.max()))}\n  "
@@ -80,17 +80,22 @@ class TensorView(Static):
     changed: reactive[bool] = reactive(False)
     """True when the value differs from the previous step (highlighted)."""
 
-    def __init__(self, name: str, tensor: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, name: str, tensor: Any = None, rendered: Text | None = None, **kwargs: Any
+    ) -> None:
         super().__init__("", markup=False, **kwargs)
         self.tensor_name = name
         self.tensor = tensor
+        self.rendered = rendered
 
     def on_mount(self) -> None:
-        self.update(render_tensor(self.tensor_name, self.tensor, self.changed))
+        self.update(self.rendered or render_tensor(self.tensor_name, self.tensor, self.changed))
 
-    def show(self, tensor: Any, changed: bool = False) -> None:
-        """Display a new value."""
+    def show(self, tensor: Any, changed: bool = False, rendered: Text | None = None) -> None:
+        """Display a new value (`rendered`: its Text, prepared off the UI thread)."""
         self.tensor = tensor
         self.changed = changed
         self.set_class(changed, "-changed")
-        self.update(render_tensor(self.tensor_name, tensor, changed))
+        self.update(
+            rendered if rendered is not None else render_tensor(self.tensor_name, tensor, changed)
+        )
