@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from gradtutor.app import create_app
 
-from .conftest import PACKS
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from .conftest import PACKS, settle
 
 
 class TestBrowser:

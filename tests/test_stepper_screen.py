@@ -10,14 +10,7 @@ from gradtutor.screens.lesson import LessonScreen
 from gradtutor.screens.stepper import StepperScreen
 from gradtutor.screens.training import TrainingScreen
 
-from .conftest import PACKS
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from .conftest import PACKS, settle, solve_valid_pack
 
 
 async def press(pilot, *keys: str) -> None:
@@ -98,16 +91,7 @@ async def test_predict_before_a_backward_step(isolated_home):
 
 
 async def test_stepper_block_in_a_lesson_opens_the_stepper(isolated_home):
-    from gradtutor.core.progress import ProgressStore
-
-    store = ProgressStore(isolated_home)
-    for lesson, ex in (
-        ("derivatives", "square"),
-        ("derivatives", "grad-at-5"),
-        ("chain-rule", "sign"),
-        ("chain-rule", "b2"),
-    ):
-        store.record_attempt("format-tour", lesson, ex, correct=True)
+    solve_valid_pack(isolated_home)
     app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)

@@ -13,7 +13,7 @@ from gradtutor.screens.help import HelpScreen
 from gradtutor.screens.lesson import LessonScreen
 from gradtutor.widgets.exercise import ExerciseView
 
-from .conftest import PACKS, ROOT, write_pack
+from .conftest import PACKS, ROOT, settle, solve_valid_pack, write_pack
 
 PACK = PACKS / "valid"
 
@@ -25,14 +25,6 @@ def views(app) -> list[ExerciseView]:
 def shown(view: ExerciseView, selector: str) -> str:
     widget = view.query_one(selector)
     return str(widget.render()) if widget.display else ""
-
-
-async def settle(pilot) -> None:
-    """Wait for the workers (checks, previews, saves) and the messages they post."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_first_lesson(pilot) -> None:
@@ -229,14 +221,7 @@ async def test_quit_and_reopen_restores_progress_and_last_lesson(isolated_home):
 
 
 async def test_lesson_without_exercises_completes_at_its_end(isolated_home):
-    store = ProgressStore(isolated_home)
-    for lesson, ex in (
-        ("derivatives", "square"),
-        ("derivatives", "grad-at-5"),
-        ("chain-rule", "sign"),
-        ("chain-rule", "b2"),
-    ):
-        store.record_attempt("format-tour", lesson, ex, correct=True)
+    solve_valid_pack(isolated_home)
     app = create_app(pack_dirs=[PACK], home=isolated_home)
     async with app.run_test(size=(100, 60)) as pilot:
         await pilot.pause()

@@ -128,12 +128,7 @@ class DerivativeReference:
 
     def gradient(self, node: Node) -> torch.Tensor:
         """Autograd's derivative of an expression with respect to wrt at the points."""
-        leaves = {k: v.clone().requires_grad_(True) for k, v in self.points.items()}
-        value = mathlang.to_torch(node, leaves)
-        if not value.requires_grad:
-            return torch.zeros_like(self.reference)
-        (grad,) = torch.autograd.grad(value.sum(), leaves[self.wrt], allow_unused=True)
-        return torch.zeros_like(self.reference) if grad is None else grad.detach()
+        return _autograd_at(node, self.wrt, self.points)
 
 
 class ReferenceError_(ValueError):
@@ -141,6 +136,7 @@ class ReferenceError_(ValueError):
 
 
 def _autograd_at(function: Node, wrt: str, points: dict[str, torch.Tensor]) -> torch.Tensor:
+    """d function / d wrt at every point, by torch autograd (zero where it does not depend on it)."""
     leaves = {k: v.clone().requires_grad_(True) for k, v in points.items()}
     value = mathlang.to_torch(function, leaves)
     if not value.requires_grad:
@@ -244,15 +240,7 @@ def check_derivative(
     if bool(agree.all()):
         if not symbolic:
             return Verdict("correct", "Correct.", normalized, details={"points": n})
-        sym = (sandbox or shared_sandbox()).request(
-            {
-                "op": "equivalent",
-                "function": function,
-                "wrt": wrt,
-                "answer": normalized,
-                "vars": sorted(ref.variables),
-            }
-        )
+        sym = _symbolic(sandbox, function, wrt, normalized, ref.variables)
         if sym.get("status") == "different":
             return Verdict(
                 "undecided",
@@ -269,15 +257,7 @@ def check_derivative(
     # Wrong at a few points only: ask sympy before calling it wrong.
     wrong = int((~agree).sum())
     if symbolic and wrong <= max(1, n // 10):
-        sym = (sandbox or shared_sandbox()).request(
-            {
-                "op": "equivalent",
-                "function": function,
-                "wrt": wrt,
-                "answer": normalized,
-                "vars": sorted(ref.variables),
-            }
-        )
+        sym = _symbolic(sandbox, function, wrt, normalized, ref.variables)
         if sym.get("status") == "equal":
             return Verdict(
                 "undecided",
@@ -302,6 +282,21 @@ def check_derivative(
     message = f"Not quite. {diagnosis}" if diagnosis else "Not quite."
     return Verdict(
         "incorrect", message, normalized, counterexample=_counterexample(ref, node, agree)
+    )
+
+
+def _symbolic(
+    sandbox: SymbolicSandbox | None, function: str, wrt: str, answer: str, variables: frozenset[str]
+) -> dict[str, Any]:
+    """Ask the sandbox whether the answer equals sympy's derivative of the function."""
+    return (sandbox or shared_sandbox()).request(
+        {
+            "op": "equivalent",
+            "function": function,
+            "wrt": wrt,
+            "answer": answer,
+            "vars": sorted(variables),
+        }
     )
 
 

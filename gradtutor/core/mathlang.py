@@ -81,8 +81,8 @@ _OPERATOR_FORMS = {
 }
 
 
-class MathError(ValueError):
-    """An answer that could not be understood, with the column (1-based) where it went wrong."""
+class LanguageError(ValueError):
+    """Text that could not be understood, with the column (1-based) where it went wrong."""
 
     def __init__(self, message: str, column: int | None = None) -> None:
         super().__init__(message)
@@ -93,6 +93,10 @@ class MathError(ValueError):
         if self.column is None or "column" in self.message:
             return self.message
         return f"{self.message} (column {self.column})"
+
+
+class MathError(LanguageError):
+    """An answer in the math language that could not be understood."""
 
 
 # ----------------------------------------------------------------------------- the tree
@@ -636,8 +640,16 @@ def to_text(node: Node) -> str:
 # ----------------------------------------------------------------------------- sympy
 
 
-def to_sympy(node: Node, symbols: dict[str, Any] | None = None):
-    """Build the sympy expression for a tree (variables as real symbols)."""
+_DISPLAY_NAMES = {"sigmoid": "σ", "relu": "relu", "Heaviside": "step", "max": "max", "min": "min"}
+
+
+def to_sympy(node: Node, symbols: dict[str, Any] | None = None, display: bool = False):
+    """Build the sympy expression for a tree (variables as real symbols).
+
+    With `display`, sigmoid, relu, step, max and min stay named, unevaluated functions,
+    so that a preview reads like the answer typed (sympy would expand sigmoid and write
+    Heaviside as θ); such an expression is for printing only.
+    """
     import sympy
 
     symbols = symbols if symbols is not None else {}
@@ -667,6 +679,8 @@ def to_sympy(node: Node, symbols: dict[str, Any] | None = None):
                 return a**b
             case Call(func, args):
                 xs = [build(a) for a in args]
+                if display and func in _DISPLAY_NAMES:
+                    return sympy.Function(_DISPLAY_NAMES[func])(*xs)
                 match func:
                     case "sigmoid":
                         return 1 / (1 + sympy.exp(-xs[0]))
@@ -681,7 +695,7 @@ def to_sympy(node: Node, symbols: dict[str, Any] | None = None):
                     case "min":
                         return sympy.Min(*xs)
                     case _:
-                        return getattr(sympy, func)(xs[0])
+                        return getattr(sympy, func)(xs[0], evaluate=not display)
         raise TypeError(n)
 
     return build(node)

@@ -18,6 +18,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from .mathlang import LanguageError
+
 MAX_LENGTH = 1000
 MAX_DEPTH = 40
 MAX_ELEMENTS = 20_000_000
@@ -49,18 +51,8 @@ _OPS = {
 _CMPS = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
 
 
-class TensorLangError(ValueError):
+class TensorLangError(LanguageError):
     """An expression that could not be understood or computed, with its column."""
-
-    def __init__(self, message: str, column: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.column = column
-
-    def __str__(self) -> str:
-        if self.column is None or "column" in self.message:
-            return self.message
-        return f"{self.message} (column {self.column})"
 
 
 @dataclass(frozen=True)
