@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -65,3 +67,29 @@ def solve_valid_pack(home: Path) -> None:
     store = ProgressStore(home)
     for lesson, exercise in VALID_PACK_EXERCISES:
         store.record_attempt("format-tour", lesson, exercise, correct=True)
+
+
+def run_cli(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m gradtutor ARGS` from the repository root, in the test's GRADTUTOR_HOME."""
+    return subprocess.run(
+        [sys.executable, "-m", "gradtutor", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        input=input,
+    )
+
+
+def source_sgd_start() -> tuple[float, float, float]:
+    """The SGD lesson's start, by the source's own recipe (global seed, float32):
+    the first loss, w.grad and b.grad. An independent truth for the training code."""
+    import torch
+
+    torch.manual_seed(0)
+    x = torch.arange(-5, 5, 0.1).view(-1, 1)
+    y = -5 * x + 0.4 * torch.randn(x.size())
+    w = torch.tensor(-10.0, requires_grad=True)
+    b = torch.tensor(-20.0, requires_grad=True)
+    loss = ((w * x + b - y) ** 2).mean()
+    loss.backward()
+    return float(loss.detach()), float(w.grad), float(b.grad)

@@ -21,7 +21,7 @@ from gradtutor.core.packs import (
 from gradtutor.core.training import run_training
 from gradtutor.core.validate import validate_packs
 
-from .conftest import ROOT
+from .conftest import ROOT, source_sgd_start
 
 LESSONS = ROOT / "lessons"
 CURRICULUM = [
@@ -225,17 +225,11 @@ def test_lesson_5_numbers():
 
 
 def test_lesson_7_numbers(pack):
-    torch.manual_seed(0)
-    x = torch.arange(-5, 5, 0.1).view(-1, 1)
-    y = -5 * x + 0.4 * torch.randn(x.size())
-    w = torch.tensor(-10.0, requires_grad=True)
-    b = torch.tensor(-20.0, requires_grad=True)
-    loss = ((w * x + b - y) ** 2).mean()
-    loss.backward()
+    loss, w_grad, b_grad = source_sgd_start()
     stated = (
-        f"{float(loss):.2f}",
-        f"{float(w.grad):.2f}".replace("-", "−"),
-        f"{float(b.grad):.2f}".replace("-", "−"),
+        f"{loss:.2f}",
+        f"{w_grad:.2f}".replace("-", "−"),
+        f"{b_grad:.2f}".replace("-", "−"),
     )
     text = (LESSONS / "07-sgd.md").read_text()
     assert stated == ("599.12", "−81.35", "−39.53")
@@ -244,7 +238,8 @@ def test_lesson_7_numbers(pack):
     block = [s for s in pack.lesson("sgd").segments if isinstance(s, TrainingBlock)][0]
     facts = run_training(block).facts[1]
     assert "loss 599.12, w.grad -81.35, b.grad -39.53" in facts
-    assert len(x) == 100 and abs(float(x.mean()) + 0.05) < 1e-6
+    grid = torch.arange(-5, 5, 0.1)
+    assert len(grid) == 100 and abs(float(grid.mean()) + 0.05) < 1e-6
 
 
 def test_every_value_exercise_answer_is_computed(pack):

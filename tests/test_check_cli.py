@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from gradtutor.core.sandbox import SymbolicSandbox
 from gradtutor.core.validate import validate_packs
 
-from .conftest import PACKS, ROOT
+from .conftest import PACKS, ROOT, run_cli
 
-
-def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gradtutor", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        input=input,
-    )
+run = run_cli
 
 
 def test_check_json_schema_and_exit_codes():

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from gradtutor import __version__
 from gradtutor.core.progress import ProgressStore
 from gradtutor.core.validate import validate_packs
 
-from .conftest import PACKS, ROOT
+from .conftest import PACKS, run_cli
 
-
-def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gradtutor", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        input=input,
-        env=os.environ.copy(),
-    )
+run = run_cli
 
 
 def test_version():

@@ -23,7 +23,7 @@ from gradtutor.core.packs import TrainingBlock, load_pack
 from gradtutor.core.stepper import Stepper, predict, prediction_target, trace_json
 from gradtutor.core.training import run_training
 
-from .conftest import PACKS, ROOT
+from .conftest import PACKS, ROOT, source_sgd_start
 
 
 def truth(p):
@@ -275,18 +275,11 @@ def test_forgetting_zero_grad_breaks_training():
 
 def test_linear_sgd_numbers_are_computed_from_the_start_values():
     linear = _blocks()[1]
-    # independent truth: the source's own recipe
-    torch.manual_seed(0)
-    x = torch.arange(-5, 5, 0.1).view(-1, 1)
-    y = -5 * x + 0.4 * torch.randn(x.size())
-    w = torch.tensor(-10.0, requires_grad=True)
-    b = torch.tensor(-20.0, requires_grad=True)
-    loss = ((w * x + b - y) ** 2).mean()
-    loss.backward()
+    loss, w_grad, _ = source_sgd_start()
     result = run_training(linear)
     sgd, never = result.curves
-    assert sgd.losses[0] == pytest.approx(float(loss), rel=1e-5)
-    assert f"w.grad {float(w.grad):.2f}" in result.facts[1]
+    assert sgd.losses[0] == pytest.approx(loss, rel=1e-5)
+    assert f"w.grad {w_grad:.2f}" in result.facts[1]
     assert abs(sgd.weights[0] + 5) < 0.1 and abs(sgd.bias) < 0.5
     assert never.losses[-1] > sgd.losses[-1]
-    assert 598 < sgd.losses[0] < 600 and -81.5 < float(w.grad) < -81.2
+    assert 598 < sgd.losses[0] < 600 and -81.5 < w_grad < -81.2

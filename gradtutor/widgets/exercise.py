@@ -338,12 +338,7 @@ class ExerciseView(Vertical):
                     progress = store.record_reveal(self.pack.id, self.lesson.id, self.exercise.id)
                     revealed = True
         except OSError as exc:
-            self.app.call_from_thread(
-                self.app.notify,
-                f"Progress could not be saved: {exc}",
-                severity="error",
-                markup=False,
-            )
+            self._report_unsaved(exc)
         self.post_message(AnswerChecked(self, answer, verdict, progress, revealed))
 
     @on(AnswerChecked)
@@ -426,14 +421,15 @@ class ExerciseView(Vertical):
         try:
             progress = change(self.app.store)  # type: ignore[attr-defined]
         except OSError as exc:
-            self.app.call_from_thread(
-                self.app.notify,
-                f"Progress could not be saved: {exc}",
-                severity="error",
-                markup=False,
-            )
+            self._report_unsaved(exc)
             return
         self.post_message(ProgressSaved(progress))
+
+    def _report_unsaved(self, exc: OSError) -> None:
+        """Tell the learner (from a worker thread) that progress could not be written."""
+        self.app.call_from_thread(
+            self.app.notify, f"Progress could not be saved: {exc}", severity="error", markup=False
+        )
 
     def show_solution(self) -> None:
         """Show the solution text, or the reference answer when the author wrote none."""
