@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from gradtutor import __version__
 from gradtutor.core.progress import ProgressStore
 from gradtutor.core.validate import validate_packs
 
-from .conftest import PACKS, run_cli
+from .conftest import PACKS, ROOT, run_cli
 
 run = run_cli
 
@@ -84,3 +86,23 @@ def test_unknown_subcommand_is_a_usage_error():
 def test_tutor_refuses_a_directory_without_pack_toml(tmp_path):
     proc = run("--pack", str(tmp_path))
     assert proc.returncode == 2 and "not a pack" in proc.stderr
+
+
+def test_the_wheel_ships_the_builtin_pack(tmp_path):
+    """An installed copy finds lessons/ inside the package, not only in a checkout."""
+    import zipfile
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("gradtutor-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {
+        "gradtutor/lessons/pack.toml",
+        "gradtutor/lessons/07-sgd.md",
+        "gradtutor/lessons/data/iris.csv",
+    } <= names
+    assert "gradtutor/app.tcss" in names
