@@ -166,7 +166,7 @@ def test_lesson_3_numbers():
     y = torch.tensor(24.0, requires_grad=True)
     z = w @ x + b
     loss = (y - z) ** 2
-    assert float(z) == 20 and float(loss) == 16 and float(w @ x) == 23
+    assert float(z.detach()) == 20 and float(loss.detach()) == 16 and float((w @ x).detach()) == 23
     loss.backward()
     assert w.grad.tolist() == [-32, -40] and float(b.grad) == -8 and float(y.grad) == 8
     assert x.grad.tolist() == [-16, -24]
