@@ -36,7 +36,11 @@ def _time_to(command: list[str], marker: str, env: dict[str, str], limit: float 
             "100",
             "-y",
             "30",
+            # PYTHONDONTWRITEBYTECODE (set on these machines) would recompile every module
+            # at every start; a learner's Python caches bytecode, so both start with it allowed.
             "env",
+            "-u",
+            "PYTHONDONTWRITEBYTECODE",
             *[f"{k}={v}" for k, v in env.items()],
             *command,
         ],
