@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 _SUP = dict(
     zip(
@@ -238,13 +239,25 @@ class _Reader:
         while not self.done() and self.src[self.i].isalpha():
             self.i += 1
         name = self.src[start : self.i]
-        while not self.done() and self.src[self.i] == " ":  # LaTeX ignores these spaces
-            self.i += 1
+        # LaTeX swallows the spaces after a command; keep one only before an operator or
+        # relation (`\ell = y`), so that `\partial \ell` still reads ∂ℓ.
+        end = self.i
+        while end < len(self.src) and self.src[end] == " ":
+            end += 1
+        if end == len(self.src) or self.src[end].isalnum() or self.src[end] in "\\{(":
+            self.i = end
         if name in _BINARY:
             return f" {SYMBOLS[name]} "
         if name == "frac" or name == "dfrac" or name == "tfrac":
             num, den = self.group_or_token(), self.group_or_token()
-            return f"{_wrap(num)}/{_wrap(den)}"
+            fraction = f"{_wrap(num)}/{_wrap(den)}"
+            following = self.src[self.i : self.i + 1]
+            # a product follows (\frac{2}{n}(x - y)): keep the fraction together
+            return (
+                f"({fraction})"
+                if following.isalnum() or following in "(\\" and following
+                else fraction
+            )
         if name == "sqrt":
             return "√" + _wrap(self.group_or_token())
         if name in _ACCENTS:
@@ -301,9 +314,8 @@ def convert_math(src: str) -> str:
         else:
             out.append(c)
             r.i += 1
-    return (
-        re.sub(r" {2,}", " ", "".join(out)).strip() if "quad" not in src else "".join(out).strip()
-    )
+    text = "".join(out).strip() if "quad" in src else re.sub(r" {2,}", " ", "".join(out)).strip()
+    return unicodedata.normalize("NFC", text)  # y + combining circumflex -> ŷ
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
