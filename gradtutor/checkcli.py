@@ -106,11 +106,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(verdict.to_json()))
     else:
-        print(verdict.message)
+        from .core.mathtext import plain_math
+
+        print(plain_math(verdict.message))
         if verdict.normalized:
             print(f"  read as: {verdict.normalized}")
         if verdict.feedback:
-            print(f"  {verdict.feedback}")
+            print(f"  {plain_math(verdict.feedback)}")
         if verdict.counterexample:
             ce = verdict.counterexample
             at = ", ".join(f"{k} = {v}" for k, v in ce["point"].items())
