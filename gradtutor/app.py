@@ -15,6 +15,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from .commands import LessonCommands
 from .core.packs import (
@@ -73,11 +74,16 @@ class GradTutorApp(App[None]):
             self.packs.append(result.pack)
         self.progress = self.store.load()
 
-    def on_mount(self) -> None:
+    def on_load(self) -> None:
         self.load()
+
+    def get_default_screen(self) -> Screen:
+        """The lesson browser is the first screen (no empty default screen to paint first)."""
         from .screens.browser import BrowserScreen
 
-        self.push_screen(BrowserScreen())
+        return BrowserScreen()
+
+    def on_mount(self) -> None:
         for notice in self.store.take_notices():
             self.notify(notice, title="Progress", severity="warning", timeout=15, markup=False)
         for path in sorted({p.path for p in self.load_problems}):
