@@ -1,7 +1,7 @@
 """Warm check latency over the answer corpus (tests/corpus.py).
 
-Warm means: torch imported, the sympy sandbox started, and each exercise's reference
-sampled once (the tutor samples an exercise when it is shown). Each corpus answer is
+Warm means: torch imported, the sympy sandbox started and warmed by one check (as the
+tutor's start-up does), and each exercise's reference sampled once (cached per exercise). Each corpus answer is
 then checked once, end to end, including the symbolic confirmation.
 """
 
@@ -22,7 +22,7 @@ def run() -> dict[str, float]:
     from gradtutor.core.checking import check_derivative, derivative_reference
     from gradtutor.core.sandbox import shared_sandbox
 
-    shared_sandbox().request({"op": "pretty", "text": "x", "vars": ["x"]})
+    shared_sandbox().warm()
     for function, wrt, *_ in CORPUS:
         derivative_reference(function, wrt)
     # Baseline in the same run: one autograd derivative of x^2 at 64 points.

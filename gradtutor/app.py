@@ -114,7 +114,7 @@ class GradTutorApp(App[None]):
         import gradtutor.core.pretty  # noqa: F401
         from gradtutor.core.sandbox import shared_sandbox
 
-        shared_sandbox().start()
+        shared_sandbox().warm()
         self.call_from_thread(setattr, self, "heavy_ready", True)
 
     # -- progress ----------------------------------------------------------------------

@@ -192,3 +192,18 @@ def test_mathlang_builds_the_same_sympy_as_written_by_hand():
     assert math.isclose(
         float(values[0]), 2 * 0.25 - math.sin(0.5) / 3 + math.exp(0.5), rel_tol=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    "function,answer",
+    [
+        ("x*relu(x)", "2relu(x)"),
+        ("relu(x)", "relu(x)/x"),
+        ("abs(x)", "x/abs(x)"),
+        ("min(x, 0)", "1 - Heaviside(x)"),
+        ("sin(x)^2", "sin(2x)"),
+    ],
+)
+def test_kinked_and_trigonometric_answers_are_confirmed_symbolically(function, answer):
+    verdict = check_derivative(function, "x", answer)
+    assert verdict.correct and verdict.details["symbolic"]["status"] == "equal", verdict.details
