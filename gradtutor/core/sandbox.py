@@ -166,6 +166,66 @@ def _is_zero_by_algebra(expr: Any) -> bool:
     return False
 
 
+def _zero_by_signs(expr: Any) -> bool:
+    """Whether an expression with kinks is 0 for every sign of the kinks' arguments.
+
+    relu, abs, step, max and min become plain algebra once the sign of their argument is
+    fixed: x*Heaviside(x) - Max(0, x) is 0 - 0 where x < 0 and x - x where x > 0. Each
+    distinct argument (up to its sign) takes both signs, so impossible combinations are
+    checked too: a True answer is a proof; a False one only sends the check on to sympy's
+    slower tools.
+    """
+    import itertools
+
+    import sympy
+
+    kinds = (sympy.Heaviside, sympy.Abs, sympy.sign, sympy.Max, sympy.Min)
+    kinks = list(expr.atoms(*kinds))
+    arguments: list[Any] = []
+
+    def argument(f: Any) -> Any:
+        if f.func in (sympy.Max, sympy.Min):
+            if len(f.args) != 2:
+                raise ValueError
+            return f.args[0] - f.args[1]
+        return f.args[0]
+
+    try:
+        for f in kinks:
+            g = argument(f)
+            if g.has(*kinds):
+                return False  # a kink inside a kink: leave it to sympy
+            g = -g if g.could_extract_minus_sign() else g
+            if g not in arguments:
+                arguments.append(g)
+    except ValueError:
+        return False
+    if not arguments or len(arguments) > 4:
+        return False
+    for signs in itertools.product((1, -1), repeat=len(arguments)):
+        positive = dict(zip(arguments, signs, strict=True))
+
+        def sign_of(g: Any) -> int:
+            return positive[g] if g in positive else -positive[-g]
+
+        mapping = {}
+        for f in kinks:
+            s = sign_of(argument(f))
+            if f.func is sympy.Heaviside:
+                mapping[f] = 1 if s > 0 else 0
+            elif f.func is sympy.Abs:
+                mapping[f] = s * f.args[0]
+            elif f.func is sympy.sign:
+                mapping[f] = s
+            elif f.func is sympy.Max:
+                mapping[f] = f.args[0] if s > 0 else f.args[1]
+            else:
+                mapping[f] = f.args[1] if s > 0 else f.args[0]
+        if not _is_zero_by_algebra(expr.xreplace(mapping)):
+            return False
+    return True
+
+
 def _zero_on_every_interval(expr: Any) -> bool:
     """Whether a piecewise expression is 0 wherever a piece holds on an interval.
 
@@ -222,6 +282,8 @@ def _handle(request: dict[str, Any]) -> dict[str, Any]:
             return {"status": "equal", "detail": "expand"}
         kinked = difference.has(sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.sign)
         if kinked:
+            if _zero_by_signs(difference):
+                return {"status": "equal", "detail": "by signs"}
             # Piece by piece: relu(x) against x*Heaviside(x) is algebra on each side of 0.
             folded = sympy.piecewise_fold(difference.rewrite(sympy.Piecewise))
             if _zero_on_every_interval(folded):
