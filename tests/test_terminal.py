@@ -90,7 +90,7 @@ def test_answer_in_a_real_terminal_and_find_it_in_progress(tmp_path):
     }
     term = Terminal([sys.executable, "-m", "gradtutor", "--pack", str(PACKS / "valid")], env)
     try:
-        term.wait_for("Derivatives")
+        term.wait_for("State: open")  # the cursor is on the first open lesson
         term.keys("Enter")
         term.wait_for("Exercise 1")
         term.keys("2x")

@@ -205,7 +205,7 @@ def _zero_by_signs(expr: Any) -> bool:
     for signs in itertools.product((1, -1), repeat=len(arguments)):
         positive = dict(zip(arguments, signs, strict=True))
 
-        def sign_of(g: Any) -> int:
+        def sign_of(g: Any, positive: dict[Any, int] = positive) -> int:
             return positive[g] if g in positive else -positive[-g]
 
         mapping = {}

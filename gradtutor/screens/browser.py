@@ -65,6 +65,9 @@ class BrowserScreen(Screen[None]):
         yield Static(id="lesson-detail", markup=False)
         yield Footer()
 
+    _pending_cursor = None
+    """The node the cursor is about to move to (set until the tree has rendered)."""
+
     def on_mount(self) -> None:
         self.refresh_tree(initial=True)
         self.query_one(LessonTree).focus()
@@ -102,8 +105,14 @@ class BrowserScreen(Screen[None]):
         if not self.app.packs:  # type: ignore[attr-defined]
             tree.root.add_leaf(Text("No lesson pack could be loaded."))
         target = target or last_node or first_open
+        self._pending_cursor = target
         if target is not None:
-            self.call_after_refresh(tree.move_cursor, target)
+            # The tree knows its lines only once rendered: move the cursor after that.
+            self.call_after_refresh(self._apply_cursor, target)
+
+    def _apply_cursor(self, target) -> None:
+        self.query_one(LessonTree).move_cursor(target)
+        self._pending_cursor = None
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         detail = self.query_one("#lesson-detail", Static)
@@ -139,7 +148,8 @@ class BrowserScreen(Screen[None]):
     def open_node_lesson(self) -> None:
         """Open the lesson under the cursor (the app refuses locked ones)."""
         tree = self.query_one(LessonTree)
-        node = tree.cursor_node
+        # Enter pressed before the first render placed the cursor: use where it is going.
+        node = self._pending_cursor or tree.cursor_node
         if node is None or not isinstance(node.data, tuple):
             if node is not None:
                 node.toggle()
