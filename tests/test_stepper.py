@@ -182,6 +182,11 @@ def test_predictions():
     assert prediction_target(s) == "l1.g"
     verdict, _ = predict(s, "sin(x)")
     assert verdict.verdict == "invalid"
+    early = Stepper()
+    for _ in range(4):
+        early.forward()
+    verdict, _ = predict(early, "l1.g * 2")  # before the mse step nothing upstream is known
+    assert verdict.verdict == "invalid" and "l1.g is not known yet" in verdict.message
     assert prediction_target(s) == "w1.g"
     numbers = ", ".join(str(v) for v in s.x.detach().T.matmul(s.known["l1_g"]).flatten().tolist())
     verdict, _ = predict(s, numbers)  # a plain list of the right numbers is accepted

@@ -415,6 +415,16 @@ def judge_prediction(answer: str, target: Tensor, env: dict[str, Tensor], label:
         if got.numel() == target.numel():
             got = got.reshape(target.shape)
     except MathError:
+        unknown = [
+            g
+            for g in ("out_g", "l2_g", "l1_g")
+            if g not in env and (g in answer or g.replace("_", ".") in answer)
+        ]
+        if unknown:
+            name = unknown[0].replace("_", ".")
+            return invalid(
+                f"{name} is not known yet: the backward pass has not reached it. Use what is above it."
+            )
         try:
             got = tensorlang.evaluate(tensorlang.parse(answer, frozenset(env)), env)
         except tensorlang.TensorLangError as exc:

@@ -22,8 +22,9 @@ class LessonScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("ctrl+n", "next_lesson", "Next lesson"),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
+        # priority: a focused choice list would otherwise take the keys to page its options
+        Binding("pagedown", "page_down", "Page down", show=False, priority=True),
+        Binding("pageup", "page_up", "Page up", show=False, priority=True),
     ]
 
     def __init__(self, pack: Pack, lesson: Lesson) -> None:
