@@ -276,12 +276,12 @@ def check_derivative(
                 "Not quite.",
                 normalized,
                 feedback=fb.message,
-                counterexample=_counterexample(ref, node, agree),
+                counterexample=_counterexample(ref, node, got, agree),
             )
     diagnosis = _diagnose(ref, got)
     message = f"Not quite. {diagnosis}" if diagnosis else "Not quite."
     return Verdict(
-        "incorrect", message, normalized, counterexample=_counterexample(ref, node, agree)
+        "incorrect", message, normalized, counterexample=_counterexample(ref, node, got, agree)
     )
 
 
@@ -369,8 +369,9 @@ def _nice(c: float) -> str:
 
 
 def _counterexample(
-    ref: DerivativeReference, node: Node, agree: torch.Tensor
+    ref: DerivativeReference, node: Node, got: torch.Tensor, agree: torch.Tensor
 ) -> dict[str, Any] | None:
+    """A point where the answer (values `got` at the sample points) disagrees, with both values."""
     bad = (~agree).nonzero()
     if not len(bad):
         return None
@@ -395,12 +396,10 @@ def _counterexample(
             }
     except (RuntimeError, ValueError):
         pass
-    with torch.no_grad():
-        got_all = torch.broadcast_to(mathlang.to_torch(node, ref.points), ref.reference.shape)
     return {
         "point": {k: _round(v) for k, v in point.items()},
         "expected": _round(float(ref.reference[i])),
-        "got": _round(float(got_all[i])),
+        "got": _round(float(got[i])),
     }
 
 
@@ -629,17 +628,19 @@ def _fresh_env(ex: TensorExercise) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in env.items()}  # answers never touch the cached tensors
 
 
-def evaluate_tensor_answer(ex: TensorExercise, answer: str) -> torch.Tensor:
+def evaluate_tensor_answer(
+    ex: TensorExercise, answer: str, env: dict[str, torch.Tensor] | None = None
+) -> torch.Tensor:
     """Evaluate a tensor-language answer over the exercise's network; raises TensorLangError."""
     expr = tensorlang.parse(answer, frozenset(NETWORK_NAMES))
-    result = tensorlang.evaluate(expr, _fresh_env(ex))
-    return result
+    return tensorlang.evaluate(expr, env if env is not None else _fresh_env(ex))
 
 
 def check_tensor(ex: TensorExercise, answer: str) -> Verdict:
     """Check a gradient formula against autograd with torch.allclose; shapes named on mismatch."""
+    env = _fresh_env(ex)  # one copy serves the answer and the feedback matches
     try:
-        got = evaluate_tensor_answer(ex, answer)
+        got = evaluate_tensor_answer(ex, answer, env)
     except tensorlang.TensorLangError as exc:
         return invalid(f"Not understood: {exc}.", exc.column)
     normalized = " ".join(answer.split())
@@ -654,7 +655,6 @@ def check_tensor(ex: TensorExercise, answer: str) -> Verdict:
         )
     if got.shape == expected.shape and torch.allclose(got, expected, rtol=1e-5, atol=1e-8):
         return Verdict("correct", "Correct: it matches autograd.", normalized)
-    env = _fresh_env(ex)
     for fb in ex.feedback:
         try:
             match = tensorlang.evaluate(tensorlang.parse(fb.match, frozenset(NETWORK_NAMES)), env)
@@ -715,8 +715,7 @@ def check_tensor(ex: TensorExercise, answer: str) -> Verdict:
             )
     if target in ("l1.g", "w1.grad", "b1.grad", "x.grad"):
         # Would the answer be right with the ReLU mask applied? (a missing mask)
-        masked = _with_relu_mask(ex, answer)
-        if masked:
+        if _missing_relu_mask(ex, env, got):
             return Verdict(
                 "incorrect",
                 "Not quite: right where the ReLU was active; the ReLU mask (l1 > 0) is missing.",
@@ -729,9 +728,8 @@ def check_tensor(ex: TensorExercise, answer: str) -> Verdict:
     )
 
 
-def _with_relu_mask(ex: TensorExercise, answer: str) -> bool:
-    """Whether replacing l1_g by l2_g in the reference explains the answer (mask forgotten)."""
-    env = _fresh_env(ex)
+def _missing_relu_mask(ex: TensorExercise, env: dict[str, torch.Tensor], got: torch.Tensor) -> bool:
+    """Whether the answer equals the target computed from l2.g instead of l1.g (mask forgotten)."""
     unmasked = env["l2_g"]
     target = ex.target
     if target == "l1.g":
@@ -742,10 +740,6 @@ def _with_relu_mask(ex: TensorExercise, answer: str) -> bool:
         candidate = unmasked.sum(0)
     else:
         candidate = unmasked @ env["w1"].T
-    try:
-        got = evaluate_tensor_answer(ex, answer)
-    except tensorlang.TensorLangError:
-        return False
     return got.shape == candidate.shape and bool(
         torch.allclose(got, candidate, rtol=1e-5, atol=1e-8)
     )

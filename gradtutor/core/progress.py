@@ -20,7 +20,6 @@ Layout (version 1)::
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import os
 import time
@@ -204,7 +203,7 @@ class ProgressStore:
             data = self._read()
             change(data)
             self._write(data)
-        return Progress(copy.deepcopy(data))
+        return Progress(data)  # read afresh under the lock: nothing else holds it
 
     def _write(self, data: dict[str, Any]) -> None:
         import tempfile  # not on the start path: only writes need it

@@ -201,9 +201,8 @@ def linear_data(block: TrainingBlock) -> tuple[Tensor, Tensor]:
     return x.to(DTYPE), y.to(DTYPE)
 
 
-def linear_sgd(block: TrainingBlock, zero_grad: bool = True) -> Curve:
+def linear_sgd(block: TrainingBlock, x: Tensor, y: Tensor, zero_grad: bool = True) -> Curve:
     """Gradient descent on w·x + b with MSE: predict, loss, backward, step under no_grad, zero."""
-    x, y = linear_data(block)
     w = torch.tensor(block.w0, dtype=DTYPE, requires_grad=True)
     b = torch.tensor(block.b0, dtype=DTYPE, requires_grad=True)
     losses, norms = [], []
@@ -225,9 +224,8 @@ def linear_sgd(block: TrainingBlock, zero_grad: bool = True) -> Curve:
     )
 
 
-def first_step(block: TrainingBlock) -> tuple[float, float, float]:
+def first_step(block: TrainingBlock, x: Tensor, y: Tensor) -> tuple[float, float, float]:
     """The first loss and the gradients of w and b at the start values."""
-    x, y = linear_data(block)
     w = torch.tensor(block.w0, dtype=DTYPE, requires_grad=True)
     b = torch.tensor(block.b0, dtype=DTYPE, requires_grad=True)
     loss = ((w * x + b - y) ** 2).mean()
@@ -237,12 +235,13 @@ def first_step(block: TrainingBlock) -> tuple[float, float, float]:
 
 def run_linear(block: TrainingBlock) -> TrainingResult:
     """The SGD run, and without zeroing when the block asks for it."""
-    curves = [linear_sgd(block)]
+    x, y = linear_data(block)
+    curves = [linear_sgd(block, x, y)]
     if not block.zero_grad:
-        curves.append(linear_sgd(block, zero_grad=False))
-    loss, gw, gb = first_step(block)
+        curves.append(linear_sgd(block, x, y, zero_grad=False))
+    loss, gw, gb = first_step(block, x, y)
     facts = (
-        f"{len(linear_data(block)[0])} points, y = {block.slope:g}·x + {block.noise:g}·noise, seed {block.seed}",
+        f"{len(x)} points, y = {block.slope:g}·x + {block.noise:g}·noise, seed {block.seed}",
         f"at the start (w = {block.w0:g}, b = {block.b0:g}): loss {loss:.2f}, w.grad {gw:.2f}, b.grad {gb:.2f}",
     )
     return TrainingResult("Linear regression by SGD", tuple(curves), None, facts)
