@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from textual import work
 from textual.app import App
@@ -19,6 +18,7 @@ from textual.screen import Screen
 
 from .commands import LessonCommands
 from .core.packs import (
+    BrokenPack,
     Lesson,
     Pack,
     StepperBlock,
@@ -29,7 +29,9 @@ from .core.packs import (
 )
 from .core.paths import default_pack_dirs, home_dir
 from .core.problems import ProblemList
-from .core.progress import Progress, ProgressStore, empty, lesson_states
+from .core.progress import HomeUnusable, Progress, ProgressStore, empty, lesson_states
+from .core.sizes import NetworkSize
+from .core.text import visible
 
 
 class GradTutorApp(App[None]):
@@ -49,30 +51,53 @@ class GradTutorApp(App[None]):
     """True once torch, sympy and the checker are imported (after the first paint)."""
 
     def __init__(
-        self, pack_dirs: list[Path], home: Path, stepper: dict[str, Any] | None = None
+        self, pack_dirs: list[Path], home: Path, stepper: NetworkSize | None = None
     ) -> None:
         super().__init__()
         self.pack_dirs = pack_dirs
         self.initial_stepper = stepper
-        """Network sizes to open the stepper on at start (`gradtutor stepper`)."""
+        """The network to open the stepper on at start (`gradtutor stepper`)."""
         self.store = ProgressStore(home)
         self.packs: list[Pack] = []
+        self.broken_packs: list[BrokenPack] = []
+        """Packs that could not be loaded, with their problems (listed in the browser)."""
         self.load_problems = ProblemList()
         self.progress: Progress = Progress(empty())
+        self.progress_problem: str | None = None
+        """Why progress cannot be saved (None when it can)."""
 
     def load(self) -> None:
         """Load the packs and the progress (also used by tests to reload)."""
         load_fence_cache(self.store.home / "cache" / "fences.json")
-        self.packs, self.load_problems = [], ProblemList()
+        self.packs, self.broken_packs, self.load_problems = [], [], ProblemList()
         seen: set[str] = set()
         for directory in self.pack_dirs:
             result = load_pack(directory)
-            self.load_problems.extend(result.problems.errors)
-            if result.pack is None or result.problems.errors or result.pack.id in seen:
+            errors = result.problems.errors
+            self.load_problems.extend(errors)
+            if result.pack is not None and result.pack.id in seen:
+                continue
+            if result.pack is None or errors:
+                self.broken_packs.append(BrokenPack(Path(directory), tuple(errors)))
                 continue
             seen.add(result.pack.id)
             self.packs.append(result.pack)
-        self.progress = self.store.load()
+        self.progress = self._load_progress()
+
+    def _load_progress(self) -> Progress:
+        """The progress on disk; in memory only (and said so) when the home is unusable."""
+        try:
+            self.store.check_home()
+            self.store.start()
+            return self.store.load()
+        except OSError as exc:
+            why = exc.sentence() if isinstance(exc, HomeUnusable) else str(exc)
+            self.progress_problem = (
+                f"Progress cannot be saved ({why}). This session's progress is kept in "
+                "memory only and is lost when gradtutor closes."
+            )
+            self.store.use_memory()
+            return self.store.load()
 
     def on_load(self) -> None:
         self.load()
@@ -86,16 +111,21 @@ class GradTutorApp(App[None]):
     def on_mount(self) -> None:
         for notice in self.store.take_notices():
             self.notify(notice, title="Progress", severity="warning", timeout=15, markup=False)
-        for path in sorted({p.path for p in self.load_problems}):
+        if self.progress_problem:
             self.notify(
-                f"{path} has errors and was not loaded; run `gradtutor validate` on its pack.",
+                self.progress_problem, title="Not saved", severity="error", timeout=30, markup=False
+            )
+        for broken in self.broken_packs:
+            self.notify(
+                f"{visible(str(broken.path))} has errors and was not loaded; "
+                "run `gradtutor validate` on it.",
                 title="Pack not loaded",
                 severity="error",
                 timeout=15,
                 markup=False,
             )
         if self.initial_stepper is not None:
-            self.open_stepper(**self.initial_stepper)
+            self.open_stepper(self.initial_stepper)
 
     # -- heavy modules ---------------------------------------------------------------
 
@@ -181,14 +211,12 @@ class GradTutorApp(App[None]):
     def open_block(self, block: StepperBlock | TrainingBlock) -> None:
         """Open the view a stepper or training block stands for."""
         if isinstance(block, StepperBlock):
-            self.open_stepper(
-                n=block.n, d_in=block.d_in, hidden=block.hidden, seed=block.seed, lr=block.lr
-            )
+            self.open_stepper(block.size)
         else:
             self.open_training(block)
 
-    def open_stepper(self, **sizes: Any) -> None:
-        """Open the network stepper."""
+    def open_stepper(self, size: NetworkSize | None = None) -> None:
+        """Open the network stepper (on the default network unless told otherwise)."""
         try:
             from .screens.stepper import StepperScreen
         except ImportError:
@@ -196,7 +224,7 @@ class GradTutorApp(App[None]):
                 "The network stepper arrives in a later version of gradtutor.", markup=False
             )
             return
-        self.push_screen(StepperScreen(**sizes))
+        self.push_screen(StepperScreen(size or NetworkSize()))
 
     def open_training(self, block: TrainingBlock) -> None:
         """Open a training view."""
@@ -222,7 +250,7 @@ class GradTutorApp(App[None]):
 def create_app(
     pack_dirs: list[Path] | None = None,
     home: Path | None = None,
-    stepper: dict[str, Any] | None = None,
+    stepper: NetworkSize | None = None,
 ) -> GradTutorApp:
     """The one app factory, shared by the command line and the tests."""
     return GradTutorApp(

@@ -1,120 +1,208 @@
-"""`gradtutor check`: grade answers from the command line or from a script."""
+"""`gradtutor check`: grade answers from the command line or from a script.
+
+Batch grading reads JSON Lines as bytes and answers every non-blank line with exactly
+one line, in order, flushed as it goes: a line that cannot be decoded, parsed or checked
+gets its own verdict (`invalid` for what the line holds, `undecided` for a failure of
+ours) and the batch goes on.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+from .cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, packs_of, usage_error
+
+MAX_LINE_BYTES = 1_000_000
+"""A batch line longer than this is answered `invalid` without being parsed."""
 
 
 def _usage(message: str) -> int:
-    print(f"gradtutor check: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return usage_error("check", message)
 
 
-def _load_exercises(pack_dir: Path):
+def _load_exercises(pack_dir: Path) -> dict[str, Any] | None:
     """The pack's exercises by "lesson/exercise", or None after printing its problems."""
     from .core.packs import load_pack
 
     result = load_pack(pack_dir)
-    if not result.ok:
+    if not result.ok or result.pack is None:
         for problem in result.problems.errors:
             print(problem.format(), file=sys.stderr)
         return None
     return {f"{le.id}/{ex.id}": ex for le in result.pack.lessons for ex in le.exercises}
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """Check one answer (or a batch); exit 0 when correct, 1 otherwise, 2 on usage errors."""
-    from .core.checking import Verdict, check_derivative, check_exercise
-    from .core.sandbox import shared_sandbox
+class Grader:
+    """Checks one answer given as loose values (from a batch line or the command line)."""
 
-    exercises = None
-    if args.pack is not None:
-        if args.of or args.wrt:
-            return _usage("use either --of/--wrt or --pack/--exercise, not both")
-        exercises = _load_exercises(args.pack)
-        if exercises is None:
-            return EXIT_USAGE
-    shared_sandbox().start()  # sympy loads in the child while torch works here
+    def __init__(self, exercises: dict[str, Any] | None) -> None:
+        self.exercises = exercises
 
-    def one(answer: Any, of: Any = None, wrt: Any = None, exercise: Any = None) -> Verdict:
+    def grade(self, answer: Any, of: Any = None, wrt: Any = None, exercise: Any = None):
+        """A verdict for any input: never raises."""
+        from .core.checking import Verdict, check_derivative, check_exercise
+
         if not isinstance(answer, str):
-            return Verdict("invalid", "The answer must be a string.")
-        if exercises is not None:
-            ex = exercises.get(exercise) if isinstance(exercise, str) else None
+            return Verdict("invalid", 'The answer must be a string ("answer": "...").')
+        if self.exercises is not None:
+            ex = self.exercises.get(exercise) if isinstance(exercise, str) else None
             if ex is None:
-                known = ", ".join(sorted(exercises)[:8])
+                known = ", ".join(sorted(self.exercises)[:8])
                 return Verdict(
-                    "invalid", f"No exercise {exercise!r} in the pack (known: {known}...)."
+                    "invalid",
+                    f"No exercise {json.dumps(exercise)} in the pack (known: {known}...).",
                 )
             return check_exercise(ex, answer)
         if not isinstance(of, str) or not isinstance(wrt, str):
             return Verdict("invalid", 'Give the function and the variable ("of" and "wrt").')
         return check_derivative(of, wrt, answer)
 
+    def grade_line(self, raw: bytes, lineno: int, defaults: argparse.Namespace):
+        """The verdict for one batch line (decoded and parsed here; never raises)."""
+        from .core.checking import Verdict
+
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Verdict(
+                "invalid",
+                f"Line {lineno} is not UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}).",
+            )
+        try:
+            item = json.loads(text)
+        except RecursionError:
+            return Verdict("invalid", f"Line {lineno} is nested too deeply to read.")
+        except ValueError as exc:
+            return Verdict("invalid", f"Line {lineno} is not a JSON object ({exc.args[0]}).")
+        if not isinstance(item, dict):
+            return Verdict("invalid", f"Line {lineno} is not a JSON object.")
+        try:
+            return self.grade(
+                item.get("answer"),
+                of=item.get("of", defaults.of),
+                wrt=item.get("wrt", defaults.wrt),
+                exercise=item.get("exercise", defaults.exercise),
+            )
+        except Exception:  # one line's failure must not lose the lines after it
+            return Verdict(
+                "undecided", f"Line {lineno} could not be checked: an internal error; not judged."
+            )
+
+
+def batch_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) for every line; None for a line over MAX_LINE_BYTES.
+
+    Lines end at b"\\n" only (never at other Unicode line breaks), and a UTF-8 byte-order
+    mark before the first line is dropped.
+    """
+    lineno = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        lineno += 1
+        if lineno == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the long line
+                raw = stream.readline(MAX_LINE_BYTES)
+            yield lineno, None
+            continue
+        yield lineno, raw
+
+
+def run_batch(args: argparse.Namespace, grader: Grader) -> int:
+    """One JSON verdict per non-blank line of the batch file, in order, flushed."""
+    from .core.checking import Verdict
+
+    try:
+        stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")  # noqa: SIM115
+    except OSError as exc:
+        return _usage(f"cannot read {args.batch}: {exc.strerror}")
+    with stream:
+        for lineno, raw in batch_lines(stream):
+            if raw is None:
+                verdict = Verdict(
+                    "invalid", f"Line {lineno} is too long (at most {MAX_LINE_BYTES:,} bytes)."
+                )
+            elif not raw.strip():
+                continue
+            else:
+                verdict = grader.grade_line(raw, lineno, args)
+            print(json.dumps(verdict.to_json()), flush=True)
+    return EXIT_OK
+
+
+def _function_problem(of: str, wrt: str) -> str | None:
+    """Why `--of`/`--wrt` cannot be checked against (a usage error), or None."""
+    from .core import mathlang
+
+    try:
+        names = mathlang.variables(mathlang.parse(of))
+    except mathlang.MathError as exc:
+        return f"the function could not be read: {exc}"
+    if wrt.strip() not in names:
+        return f"`{wrt}` does not occur in the function {of}"
+    return None
+
+
+def print_verdict(verdict: Any) -> None:
+    """The human-readable verdict: message, reading, feedback, a counterexample."""
+    from .core.mathtext import plain_math
+
+    print(plain_math(verdict.message))
+    if verdict.normalized:
+        print(f"  read as: {verdict.normalized}")
+    if verdict.feedback:
+        print(f"  {plain_math(verdict.feedback)}")
+    if verdict.counterexample:
+        print(f"  {verdict.counterexample_sentence()}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check one answer (or a batch); exit 0 when correct, 1 otherwise, 2 on usage errors."""
+    from .core.sandbox import shared_sandbox
+
+    packs = packs_of(args)
+    if len(packs) > 1:
+        return _usage("check reads one pack: give --pack once")
+    if packs and (args.of or args.wrt):
+        return _usage("use either --of/--wrt or --pack/--exercise, not both")
+    exercises = None
+    if packs:
+        exercises = _load_exercises(packs[0])
+        if exercises is None:
+            return EXIT_USAGE
+    grader = Grader(exercises)
     if args.batch is not None:
         if args.answer is not None:
             return _usage("--batch reads answers from the file; give no ANSWER")
-        stream: TextIO
-        try:
-            stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
-        except OSError as exc:
-            return _usage(f"cannot read {args.batch}: {exc.strerror}")
-        with stream:
-            for lineno, line in enumerate(stream, 1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                    if not isinstance(item, dict):
-                        raise ValueError
-                except ValueError:
-                    verdict = Verdict("invalid", f"Line {lineno} is not a JSON object.")
-                else:
-                    verdict = one(
-                        item.get("answer"),
-                        of=item.get("of", args.of),
-                        wrt=item.get("wrt", args.wrt),
-                        exercise=item.get("exercise", args.exercise),
-                    )
-                print(json.dumps(verdict.to_json()), flush=True)
-        return EXIT_OK
-
+        shared_sandbox().start()  # sympy loads in the child while torch works here
+        return run_batch(args, grader)
     if args.answer is None:
         return _usage("give an ANSWER (or --batch FILE)")
     if exercises is not None:
         if not args.exercise:
             return _usage("--pack needs --exercise LESSON/EXERCISE")
         if args.exercise not in exercises:
-            return _usage(f"no exercise {args.exercise} in {args.pack}")
-        verdict = one(args.answer, exercise=args.exercise)
+            return _usage(f"no exercise {args.exercise} in {packs[0]}")
+    elif not args.of or not args.wrt:
+        return _usage(
+            "give --of FUNCTION and --wrt VAR, or --pack DIR and --exercise LESSON/EXERCISE"
+        )
     else:
-        if not args.of or not args.wrt:
-            return _usage(
-                "give --of FUNCTION and --wrt VAR, or --pack DIR and --exercise LESSON/EXERCISE"
-            )
-        verdict = check_derivative(args.of, args.wrt, args.answer)
-        if verdict.verdict == "invalid" and verdict.message.startswith(
-            "The function could not be read"
-        ):
-            return _usage(verdict.message)
+        problem = _function_problem(args.of, args.wrt)
+        if problem:
+            return _usage(problem)
+    shared_sandbox().start()
+    verdict = grader.grade(args.answer, of=args.of, wrt=args.wrt, exercise=args.exercise)
     if args.json:
         print(json.dumps(verdict.to_json()))
     else:
-        from .core.mathtext import plain_math
-
-        print(plain_math(verdict.message))
-        if verdict.normalized:
-            print(f"  read as: {verdict.normalized}")
-        if verdict.feedback:
-            print(f"  {plain_math(verdict.feedback)}")
-        if verdict.counterexample:
-            ce = verdict.counterexample
-            at = ", ".join(f"{k} = {v}" for k, v in ce["point"].items())
-            print(f"  at {at}: expected {ce['expected']}, got {ce['got']}")
+        print_verdict(verdict)
     return EXIT_OK if verdict.correct else EXIT_FAIL

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .core.sizes import NetworkSize
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="lint lesson packs")
-    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    p.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--structure-only", action="store_true", help="skip the checks that need the answer checker"
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("answer", nargs="?", metavar="ANSWER")
     p.add_argument("--of", metavar="FUNCTION", help="the function to differentiate")
     p.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by")
-    p.add_argument("--pack", type=Path, metavar="DIR", help="the pack holding the exercise")
+    _pack_option(p, "the pack holding the exercise")
     p.add_argument("--exercise", metavar="LESSON/EXERCISE")
     p.add_argument("--batch", metavar="FILE", help="JSON Lines of answers ('-' for stdin)")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
@@ -61,13 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--reset", nargs="?", const="*", metavar="PACK", help="forget progress")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--pack", action="append", type=Path, metavar="DIR", dest="packs")
+    _pack_option(p, "the packs to show (repeatable)")
 
     p = sub.add_parser("stepper", help="open the network stepper")
-    p.add_argument("--n", type=int, default=4)
-    p.add_argument("--d-in", type=int, default=3)
-    p.add_argument("--hidden", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    default = NetworkSize()
+    p.add_argument("--n", type=int, default=default.n)
+    p.add_argument("--d-in", type=int, default=default.d_in)
+    p.add_argument("--hidden", type=int, default=default.hidden)
+    p.add_argument("--seed", type=int, default=default.seed)
+    _pack_option(p, "the packs of the tutor behind the stepper (repeatable)")
     p.add_argument("--json", action="store_true", help="print the whole trace and exit")
 
     p = sub.add_parser("new", help="scaffold a lesson pack")
@@ -75,9 +78,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pack_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """A subcommand's own `--pack`, kept apart from the top-level one (see `packs_of`)."""
+    parser.add_argument(
+        "--pack",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        dest="sub_packs",
+        default=[],
+        help=help_text,
+    )
+
+
+def packs_of(args: argparse.Namespace) -> list[Path]:
+    """Every `--pack`, given before the subcommand (`gradtutor --pack X check`) or after it."""
+    return [*(args.pack or []), *getattr(args, "sub_packs", [])]
+
+
+def usage_error(command: str, message: str) -> int:
+    """One line on standard error; the exit status of a usage error."""
+    print(f"gradtutor {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gradtutor` console script."""
+    from .core.progress import HomeUnusable
+    from .core.text import SafeStream
+
     args = build_parser().parse_args(argv)
+    if args.command is not None:  # the tutor's terminal belongs to Textual
+        sys.stdout = SafeStream(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = SafeStream(sys.stderr)  # type: ignore[assignment]
     try:
         match args.command:
             case None:
@@ -94,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_stepper(args)
             case "new":
                 return cmd_new(args)
+    except HomeUnusable as exc:
+        return usage_error(args.command or "", exc.sentence())
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -120,10 +155,15 @@ def cmd_tutor(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """`gradtutor validate DIR... [--json]`."""
+    """`gradtutor validate DIR... [--json]` (a top-level `--pack DIR` is one more DIR)."""
     from .core.validate import validate_packs
 
-    report = validate_packs(args.dirs, deep=not args.structure_only)
+    dirs = [*packs_of(args), *args.dirs]
+    if not dirs:
+        return usage_error(
+            "validate", "give the pack directories to check: gradtutor validate DIR..."
+        )
+    report = validate_packs(dirs, deep=not args.structure_only)
     errors = len(report.problems.errors)
     warnings = len(report.problems.warnings)
     if args.json:
@@ -150,6 +190,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
     from .core.progress import ProgressStore, lesson_states, progress_report
 
     store = ProgressStore(home_dir())
+    store.check_home()
     if args.reset is not None:
         target = None if args.reset == "*" else args.reset
         what = "all progress" if target is None else f'the progress of pack "{target}"'
@@ -167,9 +208,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
     progress = store.load()
     for notice in store.take_notices():
         print(f"gradtutor: {notice}", file=sys.stderr)
-    packs = [r.pack for r in map(load_pack, _pack_dirs(args.packs)) if r.pack is not None]
+    packs = [r.pack for r in map(load_pack, _pack_dirs(packs_of(args))) if r.pack is not None]
     if args.json:
-        print(json.dumps(progress_report(packs, progress), indent=2))
+        print(json.dumps(progress_report(packs, progress), indent=2, allow_nan=False))
         return EXIT_OK
     marks = {
         "done": "✓ done",
@@ -197,25 +238,41 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+MAX_JSON_ELEMENTS = 100_000
+"""n * d_in and n * hidden of a trace printed with `stepper --json`."""
+
+
 def cmd_stepper(args: argparse.Namespace) -> int:
     """`gradtutor stepper [--n N] [--d-in D] [--hidden H] [--seed S] [--json]`."""
-    for name in ("n", "d_in", "hidden"):
-        if getattr(args, name) < 1:
-            print(
-                f"gradtutor: error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr
+    import re
+
+    size = NetworkSize(args.n, args.d_in, args.hidden, args.seed)
+    problems = size.problems()
+    if problems:
+        for message in problems.values():
+            # the block's key names become the flags the user typed
+            flags = re.sub(
+                r"`(n|d_in|hidden)`", lambda m: f"--{m.group(1).replace('_', '-')}", message
             )
-            return EXIT_USAGE
+            usage_error("stepper", flags.replace("the seed", "--seed"))
+        return EXIT_USAGE
     if args.json:
+        if max(size.n * size.d_in, size.n * size.hidden) > MAX_JSON_ELEMENTS:
+            return usage_error(
+                "stepper",
+                f"--json prints every tensor; at most {MAX_JSON_ELEMENTS:,} numbers in x and l1 "
+                "(open the stepper without --json for larger networks)",
+            )
         from .core.stepper import trace_json
 
-        print(json.dumps(trace_json(args.n, args.d_in, args.hidden, args.seed)))
+        print(json.dumps(trace_json(size.n, size.d_in, size.hidden, size.seed)))
         return EXIT_OK
+    for directory in packs_of(args):
+        if not (directory / "pack.toml").is_file():
+            return usage_error("stepper", f"{directory} is not a pack (no pack.toml)")
     from .app import create_app
 
-    create_app(
-        pack_dirs=_pack_dirs(None),
-        stepper=dict(n=args.n, d_in=args.d_in, hidden=args.hidden, seed=args.seed),
-    ).run()
+    create_app(pack_dirs=_pack_dirs(packs_of(args)), stepper=size).run()
     return EXIT_OK
 
 
@@ -223,6 +280,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     """`gradtutor new DIR`."""
     from .core.scaffold import scaffold_pack
 
+    if packs_of(args):
+        return usage_error("new", "--pack does not apply to new: give the directory to create")
     try:
         written = scaffold_pack(args.dir)
     except FileExistsError as exc:

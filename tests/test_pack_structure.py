@@ -421,7 +421,7 @@ def test_valid_pack_from_the_format_loads_without_warning():
     ]
     assert isinstance(tensor, TensorExercise) and tensor.shapes.n == 6 and tensor.seed == 3
     blocks = [s for s in third.segments if not isinstance(s, Prose)]
-    assert isinstance(blocks[0], StepperBlock) and blocks[0].lr == 0.05
+    assert isinstance(blocks[0], StepperBlock) and blocks[0].size.lr == 0.05
     assert isinstance(blocks[1], TrainingBlock) and blocks[1].methods == (
         "manual",
         "autograd.grad",

@@ -6,6 +6,7 @@ import torch
 
 from gradtutor.app import create_app
 from gradtutor.core.packs import TrainingBlock, load_pack
+from gradtutor.core.sizes import NetworkSize
 from gradtutor.screens.lesson import LessonScreen
 from gradtutor.screens.stepper import StepperScreen
 from gradtutor.screens.training import TrainingScreen
@@ -20,9 +21,7 @@ async def press(pilot, *keys: str) -> None:
 
 
 def stepper_app(home):
-    return create_app(
-        pack_dirs=[PACKS / "valid"], home=home, stepper=dict(n=4, d_in=3, hidden=5, seed=0)
-    )
+    return create_app(pack_dirs=[PACKS / "valid"], home=home, stepper=NetworkSize(4, 3, 5, 0))
 
 
 def grad_text(screen, leaf: str) -> str:

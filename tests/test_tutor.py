@@ -297,7 +297,9 @@ async def test_a_failing_check_is_shown_not_raised(isolated_home, monkeypatch):
     async with app.run_test(size=(100, 40)) as pilot:
         await open_first_lesson(pilot)
         await answer(pilot, "2x")
-        assert "The check failed (RuntimeError: boom)" in shown(views(app)[0], ".verdict")
+        verdict = shown(views(app)[0], ".verdict")
+        assert "The check could not be completed" in verdict
+        assert "RuntimeError" not in verdict and "boom" not in verdict
         assert app.is_running
     assert record(isolated_home).attempts == 0
 

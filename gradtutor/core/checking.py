@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
 
-from . import mathlang, tensorlang
+from . import mathlang, tensorlang, valuelang
 from .mathlang import MathError, Node
 from .network import Params, autograd_gradients, forward, make_params
 from .packs import (
@@ -65,6 +64,14 @@ class Verdict:
     def spends_attempt(self) -> bool:
         """Invalid answers cost the learner nothing."""
         return self.verdict != "invalid"
+
+    def counterexample_sentence(self) -> str:
+        """`At x = 1.3: the derivative is 2.6, your answer gives -2.6.` ("" without one)."""
+        ce = self.counterexample
+        if not ce:
+            return ""
+        at = ", ".join(f"{k} = {v}" for k, v in ce["point"].items())
+        return f"At {at}: the derivative is {ce['expected']}, your answer gives {ce['got']}."
 
     def to_json(self) -> dict[str, Any]:
         """The object `gradtutor check --json` prints."""
@@ -412,82 +419,9 @@ def _round(v: float) -> float | str:
 # ----------------------------------------------------------------------------- values
 
 
-_NUMBER_LIST = re.compile(r"^\s*[\[(]?(.*?)[\])]?\s*$", re.S)
-
-
 def parse_value_answer(text: str) -> torch.Tensor:
-    """A number or (nested) list: `8`, `-32, -40`, `[-32, -40]`, `[[1, 2], [3, 4]]`.
-
-    Entries are math-language expressions without variables (`2*(20-24)`, `sqrt(2)`).
-    Raises MathError.
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise MathError("the answer is empty")
-    if len(text) > mathlang.MAX_LENGTH * 4:
-        raise MathError("the answer is too long")
-    stripped = text.strip()
-    if "[" not in stripped and "," in stripped:
-        stripped = f"[{stripped}]"
-    value = _parse_nested(stripped, 0)[0] if stripped.startswith("[") else _scalar(stripped, 1)
-    try:
-        return torch.tensor(value, dtype=DTYPE)
-    except (ValueError, TypeError) as exc:
-        raise MathError("the rows of the list must have the same length") from exc
-
-
-def _parse_nested(text: str, i: int) -> tuple[Any, int]:
-    assert text[i] == "["
-    items: list[Any] = []
-    i += 1
-    start = i
-    while i < len(text):
-        c = text[i]
-        if c == "[":
-            if text[start:i].strip():
-                raise MathError(f"unexpected `[` at column {i + 1}", i + 1)
-            sub, i = _parse_nested(text, i)
-            items.append(sub)
-            while i < len(text) and text[i] in " \t":
-                i += 1
-            if i < len(text) and text[i] == ",":
-                i += 1
-            start = i
-            continue
-        if c in ",]":
-            chunk = text[start:i]
-            if chunk.strip():
-                items.append(_scalar(chunk, start + 1))
-            elif c == "," and (not items or text[start - 1] == ","):
-                raise MathError(f"an empty entry before the comma at column {i + 1}", i + 1)
-            i += 1
-            if c == "]":
-                if not items:
-                    raise MathError("the list is empty")
-                if text[i:].strip() and text[i:].strip()[0] not in ",]":
-                    raise MathError(f"unexpected text after `]` at column {i + 1}", i + 1)
-                return items, i
-            start = i
-            continue
-        i += 1
-    raise MathError("the `[` opened at column 1 is never closed", 1)
-
-
-def _scalar(chunk: str, col: int) -> float:
-    try:
-        node = mathlang.parse(chunk.strip(), frozenset())
-    except MathError as exc:
-        offset = col + (len(chunk) - len(chunk.lstrip()))
-        column = None if exc.column is None else exc.column + offset - 1
-        message = (
-            exc.message.replace(f"column {exc.column}", f"column {column}")
-            if exc.column
-            else exc.message
-        )
-        raise MathError(message, column) from None
-    value = float(mathlang.to_torch(node, {}))
-    if not math.isfinite(value):
-        raise MathError(f"`{chunk.strip()}` is not a finite number")
-    return value
+    """A value answer as a float64 tensor (grammar in `valuelang`); raises MathError."""
+    return torch.tensor(valuelang.parse_value(text), dtype=DTYPE)
 
 
 @functools.lru_cache(maxsize=256)
@@ -788,10 +722,12 @@ def check_exercise(
             return check_choice(ex, answer)
     except (MathError, tensorlang.TensorLangError) as exc:
         return Verdict("undecided", f"This exercise could not be checked: {exc}")
-    except (RuntimeError, ValueError, TypeError, OverflowError, MemoryError, RecursionError) as exc:
-        return Verdict(
-            "undecided", f"The check failed ({type(exc).__name__}); your answer was not judged."
-        )
+    except MemoryError:
+        return Verdict("undecided", "The check ran out of memory; your answer was not judged.")
+    except RecursionError:
+        return Verdict("undecided", "The answer is nested too deeply to check; it was not judged.")
+    except (RuntimeError, ValueError, TypeError, OverflowError, ArithmeticError):
+        return Verdict("undecided", "The check could not be completed; your answer was not judged.")
     return invalid(f"Unknown exercise kind {ex.kind!r}.")
 
 

@@ -22,6 +22,7 @@ function call (`2x exp(-x^2)`). `xy` is one name; `x y` is refused (write `x*y`)
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -505,13 +506,33 @@ def _split_into(name: str, allowed: frozenset[str]) -> list[str] | None:
     return parts if parts and len(parts) > 1 else None
 
 
+_LITERAL = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
+
+
 def _number(tok: Token) -> Num:
+    """A literal, kept exact; refused when it is beyond 10^±MAX_LOG10 (before it is built:
+    `1e99999999` would otherwise be a number with a hundred million digits)."""
+    match = _LITERAL.fullmatch(tok.text)
+    if match is None:
+        raise MathError(f"`{tok.text}` at column {tok.col} is not a number", tok.col)
+    whole, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3) or 0)
+    digits = (whole + fraction).lstrip("0")
+    if digits:
+        if whole.lstrip("0"):
+            magnitude = exponent + len(whole.lstrip("0")) - 1
+        else:
+            magnitude = exponent - (len(fraction) - len(fraction.lstrip("0")) + 1)
+        if abs(magnitude) > MAX_LOG10:
+            size = "large" if magnitude > 0 else "small"
+            raise MathError(
+                f"`{tok.text}` at column {tok.col} is too {size} to work with "
+                f"(numbers must lie between 1e-{MAX_LOG10} and 1e{MAX_LOG10})",
+                tok.col,
+            )
     try:
         value = Fraction(tok.text)
     except (ValueError, ZeroDivisionError) as exc:
         raise MathError(f"`{tok.text}` at column {tok.col} is not a number", tok.col) from exc
-    if value and abs(math.log10(abs(value))) > MAX_LOG10:
-        raise MathError(f"the number at column {tok.col} is too large or too small", tok.col)
     return Num(value, tok.text)
 
 
@@ -565,6 +586,64 @@ def _const_value(node: Node) -> float | None:
                 result = a**b
                 return result if isinstance(result, float | int) else None
             except (OverflowError, ZeroDivisionError):
+                return None
+    return None
+
+
+_MATH_FUNCTIONS: dict[str, Any] = {
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "tanh": math.tanh,
+    "sigmoid": lambda t: 1 / (1 + math.exp(-t)) if t > -700 else 0.0,
+    "relu": lambda t: max(0.0, t),
+    "abs": abs,
+    "Heaviside": lambda t: 1.0 if t > 0 else 0.5 if t == 0 else 0.0,
+    "max": max,
+    "min": min,
+}
+
+
+def evaluate_constant(node: Node) -> float | None:
+    """The float value of a tree without variables; None where it is undefined.
+
+    Plain `math`, no torch: value answers are read with it, on the start path too.
+    """
+    match node:
+        case Num(value):
+            return float(value)
+        case Const(name):
+            return math.pi if name == "pi" else math.e
+        case Neg(operand):
+            v = evaluate_constant(operand)
+            return None if v is None else -v
+        case BinOp(op, left, right):
+            a, b = evaluate_constant(left), evaluate_constant(right)
+            if a is None or b is None:
+                return None
+            try:
+                if op == "+":
+                    return a + b
+                if op == "-":
+                    return a - b
+                if op == "*":
+                    return a * b
+                if op == "/":
+                    return a / b
+                result = a**b
+                return result if isinstance(result, float | int) else None
+            except (OverflowError, ZeroDivisionError):
+                return None
+        case Call(func, args):
+            values = [evaluate_constant(a) for a in args]
+            if any(v is None for v in values):
+                return None
+            try:
+                return float(_MATH_FUNCTIONS[func](*values))
+            except (OverflowError, ValueError, ZeroDivisionError, KeyError):
                 return None
     return None
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -17,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .problems import ProblemList
+from . import sizes
+from .problems import Problem, ProblemList
+from .sizes import NetworkSize
+from .text import describe_control, is_control, one_line, strip_controls_in_prose
 from .tomlspec import Key, KeyLocator, TableReader, parse_toml
 
 FORMAT_VERSION = 1
@@ -142,11 +147,7 @@ class StepperBlock:
     """A `stepper` block: opens the network stepper on this network."""
 
     line: int
-    n: int = 4
-    d_in: int = 3
-    hidden: int = 5
-    seed: int = 0
-    lr: float = 0.01
+    size: NetworkSize = NetworkSize()
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,14 @@ class LoadResult:
         return self.pack is not None and not self.problems.errors
 
 
+@dataclass(frozen=True)
+class BrokenPack:
+    """A pack directory that could not be loaded, and why (the tutor lists it)."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+
+
 # ----------------------------------------------------------------------------- loader
 
 _PACK_KEYS = [
@@ -334,12 +343,32 @@ _TRAINING_KEYS = {
 }
 
 
-def read_text(path: Path, problems: ProblemList) -> str | None:
-    """Read a UTF-8 file; a decoding error is reported at its line and column."""
+def read_text(
+    path: Path, problems: ProblemList, limit: int, root: Path | None = None
+) -> str | None:
+    """Read a UTF-8 file of at most `limit` bytes that resolves inside `root` (if given).
+
+    Every refusal is a located problem: a file outside the pack (a symbolic link out of
+    it), one too large, one that is not UTF-8 (at the line and column of the bad byte).
+    Windows line ends become newlines.
+    """
+    if root is not None and not path.resolve().is_relative_to(root.resolve()):
+        problems.error(
+            path, None, "the file lies outside the pack (a symbolic link out of it?); not read"
+        )
+        return None
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)  # bounded: /proc files and FIFOs have no honest size
     except OSError as exc:
         problems.error(path, None, f"cannot read the file: {exc.strerror or exc}")
+        return None
+    if len(raw) > limit:
+        try:
+            size = f"{path.stat().st_size:,} bytes"
+        except OSError:
+            size = "too many bytes"
+        problems.error(path, 1, f"the file is too large to load ({size}; at most {limit:,} bytes)")
         return None
     try:
         text = raw.decode("utf-8")
@@ -354,7 +383,7 @@ def read_text(path: Path, problems: ProblemList) -> str | None:
             col,
         )
         return None
-    return text.removeprefix("\ufeff")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
 
 def load_pack(directory: Path | str) -> LoadResult:
@@ -370,7 +399,7 @@ def load_pack(directory: Path | str) -> LoadResult:
             manifest, None, "missing pack.toml; every pack needs one (see gradtutor new)"
         )
         return LoadResult(None, problems)
-    text = read_text(manifest, problems)
+    text = read_text(manifest, problems, sizes.MAX_MANIFEST_BYTES, directory)
     if text is None:
         return LoadResult(None, problems)
     data = parse_toml(text, manifest, 1, problems, "pack.toml")
@@ -407,22 +436,30 @@ def load_pack(directory: Path | str) -> LoadResult:
         return LoadResult(None, problems)
     pack = Pack(
         id=pack_id,
-        title=meta["title"],
-        version=meta["version"],
+        title=one_line(meta["title"]),
+        version=one_line(meta["version"]),
         path=directory.resolve(),
         lessons=tuple(lessons),
         description=meta.get("description", ""),
-        authors=tuple(meta.get("authors", ())),
+        authors=tuple(one_line(a) for a in meta.get("authors", ())),
         format=fmt,
     )
     return LoadResult(pack, problems)
 
 
 def _lesson_files(directory: Path, meta: dict[str, Any], reader: TableReader) -> list[Path]:
-    if "lessons" not in meta:
-        return sorted(p for p in directory.glob("*.md") if p.is_file())
-    files, seen = [], set()
     root = directory.resolve()
+    if "lessons" not in meta:
+        files = []
+        for path in sorted(directory.glob("*.md")):
+            if not path.resolve().is_relative_to(root):
+                reader.problems.error(
+                    path, None, "the lesson file is a link to outside the pack; not read"
+                )
+            elif path.is_file():
+                files.append(path)
+        return _at_most(files, reader)
+    files, seen = [], set()
     for name in meta["lessons"]:
         path = directory / name
         if Path(name).is_absolute() or not path.resolve().is_relative_to(root):
@@ -434,15 +471,27 @@ def _lesson_files(directory: Path, meta: dict[str, Any], reader: TableReader) ->
         else:
             files.append(path)
         seen.add(name)
+    return _at_most(files, reader)
+
+
+def _at_most(files: list[Path], reader: TableReader) -> list[Path]:
+    if len(files) > sizes.MAX_LESSONS:
+        reader.problems.error(
+            reader.path,
+            1,
+            f"the pack has {len(files):,} lesson files; at most {sizes.MAX_LESSONS:,} are read",
+        )
+        return files[: sizes.MAX_LESSONS]
     return files
 
 
 def load_lesson(path: Path, pack_dir: Path, problems: ProblemList) -> Lesson | None:
     """Load one lesson file; None when its front matter is unusable."""
-    text = read_text(path, problems)
+    text = read_text(path, problems, sizes.MAX_LESSON_BYTES, pack_dir)
     if text is None:
         return None
-    lines = text.splitlines(keepends=True)
+    lines = text.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     if not lines or lines[0].strip() != "+++":
         problems.error(
             path, 1, "a lesson file must start with TOML front matter between two +++ lines"
@@ -477,10 +526,10 @@ def load_lesson(path: Path, pack_dir: Path, problems: ProblemList) -> Lesson | N
         return None
     return Lesson(
         id=lesson_id,
-        title=meta["title"],
+        title=one_line(meta["title"]),
         path=path,
         requires=tuple(meta["requires"]) if "requires" in meta else None,
-        summary=meta.get("summary", ""),
+        summary=one_line(meta.get("summary", "")),
         segments=tuple(segments),
         requires_line=reader.at("requires")[0],
     )
@@ -567,20 +616,44 @@ def _segments(
     segments: list[Segment] = []
     cursor = 0  # body line index up to which prose has been emitted
     for kind, start, end, content in find_fences(body):
-        _add_prose(segments, lines, body_start, cursor, start)
+        _add_prose(segments, lines, body_start, cursor, start, path, problems)
         cursor = end
         fence_line = body_start + start + 1  # 1-based line of the opening fence
         block = _parse_block(kind, content, fence_line, path, pack_dir, problems)
         if block is not None:
             segments.append(block)
-    _add_prose(segments, lines, body_start, cursor, len(lines) - body_start)
+    _add_prose(segments, lines, body_start, cursor, len(lines) - body_start, path, problems)
     return segments
 
 
-def _add_prose(segments: list[Segment], lines: list[str], base: int, lo: int, hi: int) -> None:
+def _add_prose(
+    segments: list[Segment],
+    lines: list[str],
+    base: int,
+    lo: int,
+    hi: int,
+    path: Path,
+    problems: ProblemList,
+) -> None:
     text = "".join(lines[base + lo : base + hi])
+    if _has_control(text):
+        for offset, line in enumerate(lines[base + lo : base + hi]):
+            for col, ch in enumerate(line.rstrip("\n"), 1):
+                if is_control(ch) and ch != "\t":
+                    problems.error(
+                        path,
+                        base + lo + offset + 1,
+                        f"{describe_control(ch)} in the text: a control character that would "
+                        "drive the learner's terminal; remove it",
+                        col,
+                    )
+        text = strip_controls_in_prose(text)
     if text.strip():
         segments.append(Prose(text=text.strip("\n"), line=base + lo + 1))
+
+
+def _has_control(text: str) -> bool:
+    return any(is_control(c) and c not in "\n\t" for c in text)
 
 
 def _parse_block(
@@ -600,6 +673,13 @@ def _parse_block(
 
 
 def _exercise(data: dict[str, Any], reader: TableReader, line: int) -> Exercise | None:
+    """An exercise, or None when it has errors (no deep check runs on a rejected one)."""
+    errors_before = len(reader.problems.errors)
+    exercise = _read_exercise(data, reader, line)
+    return exercise if len(reader.problems.errors) == errors_before else None
+
+
+def _read_exercise(data: dict[str, Any], reader: TableReader, line: int) -> Exercise | None:
     kind = data.get("kind")
     if isinstance(kind, str) and kind not in EXERCISE_KINDS:
         reader.error(
@@ -795,16 +875,13 @@ def _choice(values: dict[str, Any], reader: TableReader, common: dict) -> Exerci
     return ChoiceExercise(options=tuple(options), **common)
 
 
-def _stepper(data: dict[str, Any], reader: TableReader, line: int) -> StepperBlock:
+def _stepper(data: dict[str, Any], reader: TableReader, line: int) -> StepperBlock | None:
     values = reader.read(data, _STEPPER_KEYS)
-    for key in ("n", "d_in", "hidden"):
-        if key in values and values[key] < 1:
-            reader.error(key, f"`{key}` must be at least 1")
-            del values[key]
-    if "lr" in values and values["lr"] <= 0:
-        reader.error("lr", "`lr` must be positive")
-        del values["lr"]
-    return StepperBlock(line=line, **values)
+    size = NetworkSize(**values)
+    problems = size.problems()
+    for name, message in problems.items():
+        reader.error(name if name in data else "n", message)
+    return None if problems else StepperBlock(line=line, size=size)
 
 
 def _training(
@@ -815,28 +892,65 @@ def _training(
         reader.error("model", f'unknown model "{model}"; use "adaline" or "linear"')
         return None
     keys = _TRAINING_COMMON + _TRAINING_KEYS.get(model if isinstance(model, str) else "", [])
+    errors_before = len(reader.problems.errors)
     values = reader.read(data, keys)
     if not {k.name for k in keys if k.required} <= values.keys():
         return None
-    for key in ("epochs", "batch", "steps"):
-        if key in values and values[key] < 1:
-            reader.error(key, f"`{key}` must be at least 1")
-            return None
-    for key in ("lr", "step"):
-        if key in values and values[key] <= 0:
-            reader.error(key, f"`{key}` must be positive")
-            return None
+    for key, ceiling in (
+        ("epochs", sizes.MAX_EPOCHS),
+        ("batch", 10**9),
+        ("steps", sizes.MAX_STEPS),
+    ):
+        if key in values and not 1 <= values[key] <= ceiling:
+            reader.error(key, f"`{key}` must be from 1 to {ceiling:,}, not {values[key]:,}")
+    for key, check in (("lr", sizes.lr_problem), ("seed", sizes.seed_problem)):
+        message = check(values[key]) if key in values else None
+        if message:
+            reader.error(key, message)
+    for key in ("start", "stop", "step", "slope", "noise", "w0", "b0"):
+        if key in values and abs(values[key]) > sizes.MAX_MAGNITUDE:
+            reader.error(
+                key, f"`{key}` must be within ±{sizes.MAX_MAGNITUDE:g}, not {values[key]:g}"
+            )
+    if len(reader.problems.errors) > errors_before:
+        return None
     if model == "adaline":
         return _adaline(values, reader, line, pack_dir)
-    if values.get("start", -5.0) >= values.get("stop", 5.0):
-        reader.error("start", "`start` must be below `stop`")
-        return None
+    return _linear(values, reader, line)
+
+
+_FLOATS = {"lr", "start", "stop", "step", "slope", "noise", "w0", "b0", "test_fraction"}
+
+
+def _block(line: int, values: dict[str, Any]) -> TrainingBlock:
     return TrainingBlock(
         line=line, **{k: float(v) if k in _FLOATS else v for k, v in values.items()}
     )
 
 
-_FLOATS = {"lr", "start", "stop", "step", "slope", "noise", "w0", "b0", "test_fraction"}
+def _linear(values: dict[str, Any], reader: TableReader, line: int) -> TrainingBlock | None:
+    block = _block(line, values)
+    if block.step <= 0:
+        reader.error("step", "`step` must be positive")
+        return None
+    if block.start >= block.stop:
+        reader.error("start", "`start` must be below `stop`")
+        return None
+    points = math.ceil((block.stop - block.start) / block.step)
+    if points > sizes.MAX_POINTS:
+        reader.error(
+            "step",
+            f"from `start` to `stop` by `step` makes {points:,} points; at most {sizes.MAX_POINTS:,}",
+        )
+        return None
+    if points * block.steps > sizes.MAX_POINT_STEPS:
+        reader.error(
+            "steps",
+            f"{points:,} points × {block.steps:,} steps is too long a run for the tutor "
+            f"(at most {sizes.MAX_POINT_STEPS:,})",
+        )
+        return None
+    return block
 
 
 def _adaline(
@@ -849,10 +963,13 @@ def _adaline(
     if not data_path.is_file():
         reader.error("data", f'data file "{values["data"]}" does not exist in the pack')
         return None
-    header, labels = _csv_columns(data_path, values["target"])
-    if header is None:
+    rows = _read_csv(data_path, pack_dir, reader.problems)
+    if rows is None:
+        return None
+    if not rows:
         reader.error("data", f'data file "{values["data"]}" is not a readable CSV with a header')
         return None
+    header = [h.strip() for h in rows[0][1]]
     missing = [c for c in (*values["features"], values["target"]) if c not in header]
     if missing:
         reader.error("features", f"columns not in {values['data']}: {', '.join(missing)}")
@@ -861,10 +978,27 @@ def _adaline(
     if len(classes) != 2:
         reader.error("classes", "ADALINE needs exactly two classes")
         return None
-    absent = [c for c in classes if c not in labels]
+    target = header.index(values["target"])
+    features = [header.index(f) for f in values["features"]]
+    used = [(n, r) for n, r in rows[1:] if len(r) > target and r[target].strip() in classes]
+    absent = [c for c in classes if not any(r[target].strip() == c for _, r in used)]
     if absent:
         reader.error("classes", f"no row of {values['data']} has {values['target']} = {absent[0]}")
         return None
+    for lineno, row in used:
+        for col in features:
+            cell = row[col].strip() if len(row) > col else ""
+            try:
+                ok = math.isfinite(float(cell))
+            except ValueError:
+                ok = False
+            if not ok:
+                reader.problems.error(
+                    data_path,
+                    lineno,
+                    f'the {header[col]} of this {row[target].strip()} row is "{cell}", not a number',
+                )
+                return None
     bad = [m for m in values.get("methods", ()) if m not in TRAINING_METHODS]
     if bad:
         reader.error("methods", f'unknown method "{bad[0]}"; use {", ".join(TRAINING_METHODS)}')
@@ -873,29 +1007,37 @@ def _adaline(
     if not 0 <= fraction < 1:
         reader.error("test_fraction", "`test_fraction` must be at least 0 and below 1")
         return None
+    train_rows = len(used) - int(round(fraction * len(used)))
+    batch = values.get("batch", 10)
+    updates = values.get("epochs", 20) * max(1, math.ceil(train_rows / batch))
+    if updates > sizes.MAX_UPDATES:
+        reader.error(
+            "epochs",
+            f"{updates:,} minibatch updates per method ({train_rows} rows in batches of {batch}); "
+            f"at most {sizes.MAX_UPDATES:,}: fewer epochs or larger batches",
+        )
+        return None
     values = dict(values)
     values["data"] = data_path.resolve()
     for key in ("features", "classes", "methods"):
         if key in values:
             values[key] = tuple(values[key])
-    return TrainingBlock(
-        line=line, **{k: float(v) if k in _FLOATS else v for k, v in values.items()}
-    )
+    return _block(line, values)
 
 
-def _csv_columns(path: Path, target: str) -> tuple[list[str] | None, set[str]]:
+def _read_csv(
+    path: Path, pack_dir: Path, problems: ProblemList
+) -> list[tuple[int, list[str]]] | None:
+    """The rows of a data file with their line numbers; None (reported) when unreadable."""
+    text = read_text(path, problems, sizes.MAX_DATA_BYTES, pack_dir)
+    if text is None:
+        return None
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = csv.reader(fh)
-            header = next(rows, None)
-            if header is None:
-                return None, set()
-            header = [h.strip() for h in header]
-            col = header.index(target) if target in header else None
-            labels = {r[col].strip() for r in rows if col is not None and len(r) > col}
-            return header, labels
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None, set()
+        reader = csv.reader(io.StringIO(text, newline=""))
+        return [(reader.line_num, row) for row in reader if row]
+    except csv.Error as exc:
+        problems.error(path, None, f"not a readable CSV file: {exc}")
+        return None
 
 
 def _check_lesson_graph(lessons: list[Lesson], problems: ProblemList) -> None:
@@ -912,6 +1054,8 @@ def _check_lesson_graph(lessons: list[Lesson], problems: ProblemList) -> None:
             by_id[lesson.id] = lesson
     graph: dict[str, tuple[str, ...]] = {}
     for i, lesson in enumerate(lessons):
+        if by_id[lesson.id] is not lesson:
+            continue  # a duplicate, reported above: it takes no part in the graph
         if lesson.requires is None:
             graph[lesson.id] = (lessons[i - 1].id,) if i > 0 else ()
             continue

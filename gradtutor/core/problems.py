@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .text import visible
+
 Severity = Literal["error", "warning"]
 
 
@@ -22,7 +24,7 @@ class Problem:
 
     def location(self) -> str:
         """`FILE`, `FILE:LINE` or `FILE:LINE:COL`, with FILE relative to the cwd when shorter."""
-        text = display_path(self.path)
+        text = visible(display_path(self.path))
         if self.line is not None:
             text += f":{self.line}"
             if self.col is not None:
@@ -31,16 +33,16 @@ class Problem:
 
     def format(self) -> str:
         """The compiler-style line: `FILE:LINE:COL: error: MESSAGE`."""
-        return f"{self.location()}: {self.severity}: {self.message}"
+        return f"{self.location()}: {self.severity}: {visible(self.message)}"
 
     def to_json(self) -> dict:
         """A plain dict for `--json` output."""
         return {
-            "file": display_path(self.path),
+            "file": visible(display_path(self.path)),
             "line": self.line,
             "col": self.col,
             "severity": self.severity,
-            "message": self.message,
+            "message": visible(self.message),
         }
 
 

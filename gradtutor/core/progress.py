@@ -20,6 +20,7 @@ Layout (version 1)::
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import time
@@ -94,25 +95,132 @@ class Progress:
         return list(self.data["packs"])
 
 
-def _valid(data: Any) -> bool:
-    if not isinstance(data, dict) or data.get("version") != SCHEMA_VERSION:
-        return False
-    packs = data.get("packs")
-    if not isinstance(packs, dict):
-        return False
-    for pack in packs.values():
-        if not isinstance(pack, dict) or not isinstance(pack.get("lessons", {}), dict):
-            return False
-        for lesson in pack.get("lessons", {}).values():
-            if not isinstance(lesson, dict) or not isinstance(lesson.get("exercises", {}), dict):
-                return False
-            if not all(isinstance(e, dict) for e in lesson.get("exercises", {}).values()):
-                return False
-    return True
+_NONFINITE = object()
+"""What NaN and Infinity in the file become while reading: a value of no known type."""
+MAX_COUNT = 10**9
+
+
+def _count_ok(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_COUNT
+
+
+_EXERCISE_KEYS: dict[str, Callable[[Any], bool]] = {
+    "solved": lambda v: type(v) is bool,
+    "revealed": lambda v: type(v) is bool,
+    "attempts": _count_ok,
+    "hints": _count_ok,
+}
+
+
+class _Repair:
+    """Drops known keys of the wrong type (and NaN, Infinity) and says what went."""
+
+    def __init__(self) -> None:
+        self.dropped: list[str] = []
+
+    def drop(self, where: str, why: str) -> None:
+        self.dropped.append(f"{where} ({why})")
+
+    def nonfinite(self, value: Any, where: str) -> Any:
+        """Unknown keys are kept, except numbers JSON cannot hold (NaN, Infinity)."""
+        if value is _NONFINITE:
+            return None
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if v is _NONFINITE:
+                    self.drop(f"{where}{k}", "not a finite number")
+                else:
+                    out[k] = self.nonfinite(v, f"{where}{k}.")
+            return out
+        if isinstance(value, list):
+            return [self.nonfinite(v, where) for v in value if v is not _NONFINITE]
+        return value
+
+    def table(self, parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+        value = parent.get(key, {})
+        if isinstance(value, dict):
+            return value
+        self.drop(where, "not a table")
+        parent[key] = {}
+        return parent[key]
+
+    def document(self, data: dict[str, Any]) -> None:
+        for pack_id, pack in list(self.table(data, "packs", "packs").items()):
+            if not isinstance(pack, dict):
+                self.drop(f"packs.{pack_id}", "not a table")
+                del data["packs"][pack_id]
+                continue
+            lessons = self.table(pack, "lessons", f"{pack_id}.lessons")
+            for lesson_id, lesson in list(lessons.items()):
+                where = f"{pack_id}/{lesson_id}"
+                if not isinstance(lesson, dict):
+                    self.drop(where, "not a table")
+                    del lessons[lesson_id]
+                    continue
+                if "completed" in lesson and type(lesson["completed"]) is not bool:
+                    self.drop(f"{where} completed", "not true or false")
+                    del lesson["completed"]
+                exercises = self.table(lesson, "exercises", f"{where} exercises")
+                for ex_id, record in list(exercises.items()):
+                    self.exercise(exercises, ex_id, record, f"{where}/{ex_id}")
+        last = data.get("last")
+        if last is not None and not (
+            isinstance(last, dict)
+            and isinstance(last.get("pack"), str)
+            and isinstance(last.get("lesson"), str)
+        ):
+            self.drop("last", "not a pack and a lesson")
+            data["last"] = None
+
+    def exercise(self, exercises: dict[str, Any], ex_id: str, record: Any, where: str) -> None:
+        if not isinstance(record, dict):
+            self.drop(where, "not a table")
+            del exercises[ex_id]
+            return
+        for key, ok in _EXERCISE_KEYS.items():
+            if key in record and not ok(record[key]):
+                self.drop(f"{where} {key}", "the wrong type")
+                del record[key]
+
+
+def _repair(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    """The document with wrongly typed known entries dropped, and what was dropped.
+
+    None when the document is not a progress file at all (kept aside, like a corrupt one).
+    """
+    if (
+        not isinstance(data, dict)
+        or type(data.get("version")) is not int
+        or not isinstance(data.get("packs", {}), dict)
+    ):
+        return None, []
+    repair = _Repair()
+    data = repair.nonfinite(data, "")
+    repair.document(data)
+    return data, repair.dropped
+
+
+class HomeUnusable(OSError):
+    """The directory progress is written to cannot be used."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(f"{path}: {why}")
+        self.path = path
+        self.why = why
+
+    def sentence(self) -> str:
+        """`cannot save progress in PATH: WHY`."""
+        return f"cannot save progress in {self.path}: {self.why}"
 
 
 class ProgressStore:
-    """The progress file under a home directory, with locked, atomic updates."""
+    """The progress file under a home directory, with locked, atomic updates.
+
+    When the home cannot be written (a file in its place, a read-only file system),
+    `use_memory()` keeps the session's progress in memory: the tutor still works and
+    says that nothing is saved.
+    """
 
     def __init__(self, home: Path) -> None:
         self.home = Path(home)
@@ -120,26 +228,83 @@ class ProgressStore:
         self.lock_path = self.home / (FILE_NAME + ".lock")
         self.notices: list[str] = []
         """Messages for the learner (a corrupt file moved aside); each reported once."""
+        self._reported: set[str] = set()
+        self._memory: dict[str, Any] | None = None
+        self._cleaned = False
+        self._stuck = False
+
+    # -- the home directory ----------------------------------------------------------
+
+    def check_home(self) -> None:
+        """Raise HomeUnusable when progress could not be written here (nothing is created
+        but the home directory itself)."""
+        home = self.home
+        if home.exists() and not home.is_dir():
+            raise HomeUnusable(home, "it is a file, not a directory")
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HomeUnusable(home, f"it cannot be created ({exc.strerror or exc})") from None
+        if not os.access(home, os.W_OK | os.X_OK):
+            raise HomeUnusable(home, "it is not writable (a read-only file system or permissions)")
+        for path, what in ((self.lock_path, "lock file"), (self.path, "progress file")):
+            if path.is_dir():
+                raise HomeUnusable(path, f"a directory stands where the {what} should be")
+        try:
+            with open(self.lock_path, "a+b"):
+                pass
+        except OSError as exc:
+            raise HomeUnusable(self.lock_path, exc.strerror or str(exc)) from None
+
+    def use_memory(self) -> None:
+        """Keep progress in memory from now on (what could be read is the start)."""
+        if self._memory is None:
+            try:
+                data = self._read_quietly()
+            except OSError:
+                data = None
+            self._memory = data if data is not None else empty()
+
+    @property
+    def in_memory(self) -> bool:
+        """True when nothing is written to disk."""
+        return self._memory is not None
 
     # -- reading -------------------------------------------------------------------
 
     def load(self) -> Progress:
         """The current progress. A corrupt file is moved aside (under the lock)."""
+        if self._memory is not None:
+            return Progress(copy.deepcopy(self._memory))
         data = self._read_quietly()
         if data is None:
             with self._locked():
                 data = self._read()
         return Progress(data)
 
+    def _notice(self, message: str) -> None:
+        if message not in self._reported:
+            self._reported.add(message)
+            self.notices.append(message)
+
+    def _decode(self, raw: bytes) -> Any:
+        return json.loads(raw.decode("utf-8"), parse_constant=lambda _: _NONFINITE)
+
     def _read_quietly(self) -> dict[str, Any] | None:
         """Read without the lock; None when the file needs the locked repair path."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return empty()
-        except (OSError, ValueError):
+        except OSError:
             return None
-        return data if _valid(data) else None
+        try:
+            data, dropped = _repair(self._decode(raw))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        if data is None or data["version"] != SCHEMA_VERSION or dropped:
+            return None
+        return data
 
     def _read(self) -> dict[str, Any]:
         """Read under the lock; move a corrupt file aside and start afresh."""
@@ -150,17 +315,39 @@ class ProgressStore:
         except OSError as exc:
             return self._set_aside(f"could not be read ({exc.strerror})")
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            decoded = self._decode(raw)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return self._set_aside("was not valid JSON")
-        if isinstance(data, dict) and isinstance(data.get("version"), int):
-            if data["version"] > SCHEMA_VERSION:
-                return self._set_aside(
-                    f"was written by a newer gradtutor (version {data['version']})"
-                )
-        if not _valid(data):
+        data, dropped = _repair(decoded)
+        if data is None:
             return self._set_aside("did not have the expected layout")
+        if data["version"] > SCHEMA_VERSION:
+            return self._set_aside(f"was written by a newer gradtutor (version {data['version']})")
+        if data["version"] < 1:
+            return self._set_aside(f"has an unknown version ({data['version']})")
+        if dropped:
+            kept = self._keep_copy(raw, "repaired")
+            shown = "; ".join(dropped[:5]) + (
+                f"; and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+            )
+            self._notice(
+                f"Some entries of your progress file had the wrong type and were left out: "
+                f"{shown}. The file as it was is kept as {kept}."
+            )
         return data
+
+    def _keep_copy(self, raw: bytes, what: str) -> Path:
+        """A copy of the file as it was, once per distinct content."""
+        import hashlib
+
+        digest = hashlib.sha1(raw).hexdigest()[:8]
+        target = self.path.with_name(f"progress.{what}-{digest}.json")
+        if not target.exists():
+            try:
+                target.write_bytes(raw)
+            except OSError:
+                pass
+        return target
 
     def _set_aside(self, why: str) -> dict[str, Any]:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -171,11 +358,12 @@ class ProgressStore:
             target = self.path.with_name(f"progress.corrupt-{stamp}-{n}.json")
         try:
             os.replace(self.path, target)
-            self.notices.append(
+            self._notice(
                 f"Your progress file {why}; it was kept as {target} and a fresh one started."
             )
         except OSError as exc:
-            self.notices.append(f"Your progress file {why} and could not be moved aside: {exc}")
+            self._notice(f"Your progress file {why} and could not be moved aside: {exc}")
+            self._stuck = True  # never write over a file that could not be kept
         return empty()
 
     def take_notices(self) -> list[str]:
@@ -192,36 +380,66 @@ class ProgressStore:
             if fcntl is not None:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
+                if not self._cleaned:
+                    self._remove_stale_temp_files()
                 yield
             finally:
                 if fcntl is not None:
                     fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
+    def _remove_stale_temp_files(self) -> None:
+        """Temporary files left by a writer that was killed: every writer holds the lock
+        while its temporary file exists, so under the lock any that remain are stale."""
+        self._cleaned = True
+        for directory in {self.home, self._target().parent}:
+            for stale in directory.glob(".progress-*.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+
+    def start(self) -> None:
+        """Tidy the home at start-up (stale temporary files of killed writers)."""
+        if self._memory is None:
+            with self._locked():
+                pass
+
     def update(self, change: Callable[[dict[str, Any]], None]) -> Progress:
         """Apply `change` to the freshest document on disk and write it atomically."""
+        if self._memory is not None:
+            change(self._memory)
+            return Progress(copy.deepcopy(self._memory))
         with self._locked():
             data = self._read()
+            if self._stuck:
+                self._stuck = False
+                raise HomeUnusable(
+                    self.path, "it cannot be read or moved aside, so nothing was written over it"
+                )
             change(data)
             self._write(data)
         return Progress(data)  # read afresh under the lock: nothing else holds it
 
+    def _target(self) -> Path:
+        """The file written: progress.json, or what it links to (the link is kept)."""
+        return self.path.resolve() if self.path.is_symlink() else self.path
+
     def _write(self, data: dict[str, Any]) -> None:
         import tempfile  # not on the start path: only writes need it
 
-        payload = json.dumps(data, indent=1, sort_keys=True).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp", dir=self.home)
+        payload = json.dumps(data, indent=1, sort_keys=True, allow_nan=False).encode("utf-8")
+        target = self._target()
+        fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(payload)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         with contextlib.suppress(OSError):  # make the rename itself durable
-            dir_fd = os.open(self.home, os.O_RDONLY)
+            dir_fd = os.open(target.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:

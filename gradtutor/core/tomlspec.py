@@ -7,6 +7,7 @@ of a missing, mistyped or unknown key.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .problems import ProblemList
+from .text import describe_control, is_control, strip_controls_in_prose, visible
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*(?:\.\s*[A-Za-z0-9_\-"']+\s*)*=""")
@@ -69,9 +71,13 @@ class KeyLocator:
 def parse_toml(
     text: str, path: Path, first_line: int, problems: ProblemList, what: str
 ) -> dict[str, Any] | None:
-    """Parse TOML, turning a syntax error into a located problem; None on failure."""
+    """Parse TOML, turning a syntax error into a located problem; None on failure.
+
+    Control characters that the TOML escapes put into strings (`\\t`, `\\u001b`, ...)
+    are reported at their line and column, and removed from the values returned.
+    """
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         pos = _TOML_POS.search(message)
@@ -80,8 +86,156 @@ def parse_toml(
             line = first_line + int(pos.group(1)) - 1
             col = int(pos.group(2))
             message = message[: pos.start()].strip()
+        elif "end of document" in message:
+            # Something opened and never closed: point at the last line with content.
+            lines = text.splitlines()
+            last = max((i for i, t in enumerate(lines) if t.strip()), default=0)
+            line = first_line + last
+            message = message.replace("(at end of document)", "").strip()
+            message += " at the end of the TOML (is a bracket or a quote never closed?)"
+        if "Unescaped '\\'" in message or "escape sequence" in message.lower():
+            message += (
+                ". In a double-quoted string a backslash starts an escape; for LaTeX such as"
+                " `\\sigma`, write the string in single quotes ('...'), a literal string"
+            )
         problems.error(path, line, f"{what} is not valid TOML: {message}", col)
         return None
+    except RecursionError:
+        problems.error(path, first_line, f"{what} is nested too deeply to read")
+        return None
+    for line, col, ch, escape in string_controls(text):
+        problems.error(path, first_line + line - 1, _control_message(ch, escape), col)
+    for line, col, word in newline_before_latex(text):
+        problems.warning(
+            path,
+            first_line + line - 1,
+            f'`\\n` in a double-quoted string is a newline: "\\{word}" reads as a newline '
+            f"followed by \"{word[1:]}\". For LaTeX, write the string in single quotes ('...')",
+            col,
+        )
+    return _clean(data)
+
+
+_LATEX_TRAPS = {"\\t": "tanh", "\\b": "beta", "\\f": "frac", "\\r": "rho"}
+
+
+def _control_message(ch: str, escape: str) -> str:
+    word = _LATEX_TRAPS.get(escape)
+    if word is not None:  # LaTeX in a double-quoted string: the commonest case by far
+        return (
+            f'`{escape}` in a double-quoted TOML string is {describe_control(ch)}: "\\{word}" '
+            f'reads as that character followed by "{word[1:]}". Write the string in single '
+            "quotes ('...'), a literal string, where a backslash stays a backslash"
+        )
+    return (
+        f"`{escape}` puts {describe_control(ch)} into this string: a control character"
+        " that would drive the learner's terminal; remove it"
+    )
+
+
+def _clean(value: Any) -> Any:
+    """Control characters removed from every string (newline and TAB kept for Markdown)."""
+    if isinstance(value, str):
+        return strip_controls_in_prose(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {strip_controls_in_prose(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+_SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+_LATEX_AFTER_N = ("nabla", "nu", "neq", "ne", "not", "neg", "ni", "nleq", "ngeq", "nmid")
+
+
+def _scan_strings(text: str):
+    """Every escape sequence in the basic strings of a TOML text: (line, col, escape, char).
+
+    A small lexer of TOML's four string forms and comments, enough to find where an
+    escape sits (tomllib gives values, not positions). Lines and columns are 1-based.
+    """
+    i, n = 0, len(text)
+    line, line_start = 1, 0
+
+    def newline(at: int) -> None:
+        nonlocal line, line_start
+        line += 1
+        line_start = at + 1
+
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            newline(i)
+            i += 1
+        elif c == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+        elif c == "'":
+            close = "'''" if text.startswith("'''", i) else "'"
+            i += len(close)
+            while i < n and not text.startswith(close, i):
+                if text[i] == "\n":
+                    newline(i)
+                i += 1
+            i += len(close)
+        elif c == '"':
+            close = '"""' if text.startswith('"""', i) else '"'
+            i += len(close)
+            while i < n and not text.startswith(close, i):
+                ch = text[i]
+                if ch == "\n":
+                    newline(i)
+                    if close == '"':
+                        break  # an unclosed string: tomllib has said so
+                    i += 1
+                    continue
+                if ch != "\\" or i + 1 >= n:
+                    i += 1
+                    continue
+                col = i - line_start + 1
+                e = text[i + 1]
+                if e in _SIMPLE_ESCAPES:
+                    value = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r"}.get(e, e)
+                    yield line, col, "\\" + e, value, i
+                    i += 2
+                elif e in "uU":
+                    width = 4 if e == "u" else 8
+                    digits = text[i + 2 : i + 2 + width]
+                    try:
+                        yield line, col, text[i : i + 2 + width], chr(int(digits, 16)), i
+                    except ValueError:
+                        pass
+                    i += 2 + width
+                else:
+                    i += 2  # a line-ending backslash, or an escape tomllib refused
+            i += len(close)
+        else:
+            i += 1
+
+
+def string_controls(text: str) -> list[tuple[int, int, str, str]]:
+    """(line, col, char, escape) of each control character an escape puts into a string.
+
+    Newlines are fine (prose); a TAB typed as itself is fine too (Markdown lays it out):
+    what is reported is what the author most likely did not mean.
+    """
+    return [
+        (line, col, ch, escape)
+        for line, col, escape, ch, _ in _scan_strings(text)
+        if is_control(ch) and ch != "\n"
+    ]
+
+
+def newline_before_latex(text: str) -> list[tuple[int, int, str]]:
+    """`\\nabla`, `\\nu`, ... in a double-quoted string: a newline the author did not mean."""
+    found = []
+    for line, col, escape, _, at in _scan_strings(text):
+        if escape != "\\n":
+            continue
+        word = re.match(r"[A-Za-z]*", text[at + 1 :])
+        if word and word.group() in _LATEX_AFTER_N:
+            found.append((line, col, word.group()))
+    return found
 
 
 _TYPE_NAMES = {
@@ -112,8 +266,12 @@ def type_ok(value: Any, type_name: str) -> bool:
             return isinstance(value, str)
         case "int":
             return isinstance(value, int) and not isinstance(value, bool)
-        case "number":
-            return isinstance(value, int | float) and not isinstance(value, bool)
+        case "number":  # TOML's inf and nan are no use as a size, a rate or a value
+            return (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            )
         case "bool":
             return isinstance(value, bool)
         case "str_list":
@@ -186,7 +344,9 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f'the string "{value[:40]}"'
+        return f'the string "{visible(value[:40])}"'
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value}, which is not a finite number"
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, list):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
-from ..core.packs import Lesson, Pack
+from ..core.packs import BrokenPack, Lesson, Pack
 from ..core.progress import LessonState, lesson_states
+from ..core.text import visible
 
 _MARKS = {
     "done": ("✓", "green"),
@@ -41,11 +45,25 @@ def lesson_label(index: int, lesson: Lesson, state: LessonState) -> Text:
     return label
 
 
-class LessonTree(Tree[tuple[Pack, Lesson] | Pack]):
-    """Packs as branches, lessons as leaves."""
+class LessonTree(Tree[Any]):
+    """Packs as branches, lessons as leaves; packs that could not be loaded at the end."""
+
+    pending_cursor: Any = None
+    """The node the cursor is about to move to (set until the tree has rendered its lines)."""
 
     def process_label(self, label):  # never interpret lesson text as markup
         return super().process_label(Text(label) if isinstance(label, str) else label)
+
+    def action_select_cursor(self) -> None:
+        """Enter: select the node under the cursor, or the one it is moving to.
+
+        A key typed the moment the screen appears arrives before the tree has laid out
+        its lines (the cursor is not placed yet); it must not be lost.
+        """
+        if self.cursor_line < 0 and self.pending_cursor is not None:
+            self.post_message(Tree.NodeSelected(self.pending_cursor))
+            return
+        super().action_select_cursor()
 
 
 class BrowserScreen(Screen[None]):
@@ -58,15 +76,16 @@ class BrowserScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        tree = LessonTree(Text("Packs"), id="lesson-tree")
-        tree.show_root = False
-        tree.guide_depth = 2
-        yield tree
-        yield Static(id="lesson-detail", markup=False)
+        problem = self.app.progress_problem  # type: ignore[attr-defined]
+        if problem:
+            yield Static(Text("⚠ " + problem), id="progress-warning", markup=False)
+        with Horizontal(id="browser-body"):
+            tree = LessonTree(Text("Packs"), id="lesson-tree")
+            tree.show_root = False
+            tree.guide_depth = 2
+            yield tree
+            yield Static(id="lesson-detail", markup=False)
         yield Footer()
-
-    _pending_cursor = None
-    """The node the cursor is about to move to (set until the tree has rendered)."""
 
     def on_mount(self) -> None:
         self.refresh_tree(initial=True)
@@ -102,17 +121,23 @@ class BrowserScreen(Screen[None]):
                     first_open = leaf
                 if last == (pack.id, lesson.id) and state.status != "done":
                     last_node = leaf
+        for broken in self.app.broken_packs:  # type: ignore[attr-defined]
+            label = Text("⚠ ", style="bold red")
+            label.append(visible(broken.path.name or str(broken.path)), style="bold")
+            label.append(f"  not loaded: {len(broken.problems)} error(s)", style="red")
+            tree.root.add_leaf(label, data=broken)
         if not self.app.packs:  # type: ignore[attr-defined]
             tree.root.add_leaf(Text("No lesson pack could be loaded."))
         target = target or last_node or first_open
-        self._pending_cursor = target
+        tree.pending_cursor = target
         if target is not None:
             # The tree knows its lines only once rendered: move the cursor after that.
             self.call_after_refresh(self._apply_cursor, target)
 
     def _apply_cursor(self, target) -> None:
-        self.query_one(LessonTree).move_cursor(target)
-        self._pending_cursor = None
+        tree = self.query_one(LessonTree)
+        tree.move_cursor(target)
+        tree.pending_cursor = None
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         detail = self.query_one("#lesson-detail", Static)
@@ -127,6 +152,14 @@ class BrowserScreen(Screen[None]):
                 text.append(f"\nExercises solved: {state.solved} of {state.total}")
             if state.waits_for:
                 text.append(f"\nComplete first: {', '.join(state.waits_for)}")
+            detail.update(text)
+        elif isinstance(data, BrokenPack):
+            text = Text(f"{visible(str(data.path))} could not be loaded", style="bold red")
+            for problem in data.problems[:12]:
+                text.append("\n" + problem.format())
+            if len(data.problems) > 12:
+                text.append(f"\n… and {len(data.problems) - 12} more")
+            text.append("\n\nRun `gradtutor validate` on the pack to see every problem.")
             detail.update(text)
         elif isinstance(data, Pack):
             text = Text(data.title, style="bold")
@@ -149,7 +182,7 @@ class BrowserScreen(Screen[None]):
         """Open the lesson under the cursor (the app refuses locked ones)."""
         tree = self.query_one(LessonTree)
         # Enter pressed before the first render placed the cursor: use where it is going.
-        node = self._pending_cursor or tree.cursor_node
+        node = tree.pending_cursor or tree.cursor_node
         if node is None or not isinstance(node.data, tuple):
             if node is not None:
                 node.toggle()

@@ -6,6 +6,7 @@ Every key press does one node's work in a thread worker (the core `Stepper`) and
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Sparkline, Static, Tree
 
+from ..core.sizes import MAX_SEED, NetworkSize
 from ..widgets.tensor_view import TensorView, render_tensor
 
 LEAVES = ("w1", "b1", "w2", "b2")
@@ -119,15 +121,15 @@ class StepperScreen(Screen[None]):
     busy: reactive[bool] = reactive(False)
     """True while the worker computes a step."""
 
-    def __init__(
-        self, n: int = 4, d_in: int = 3, hidden: int = 5, seed: int = 0, lr: float = 0.01
-    ) -> None:
+    def __init__(self, size: NetworkSize | None = None) -> None:
         super().__init__()
-        self.sizes = dict(n=n, d_in=d_in, hidden=hidden, seed=seed, lr=lr)
+        self.network = size or NetworkSize()
         self.stepper: Any = None
-        self.sub_title = (
-            f"network stepper · n = {n}, d_in = {d_in}, hidden = {hidden}, seed = {seed}"
-        )
+        self.sub_title = self._title()
+
+    def _title(self) -> str:
+        s = self.network
+        return f"network stepper · n = {s.n}, d_in = {s.d_in}, hidden = {s.hidden}, seed = {s.seed}"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -169,7 +171,8 @@ class StepperScreen(Screen[None]):
             if start or self.stepper is None:
                 from ..core.stepper import Stepper
 
-                self.stepper = Stepper(**self.sizes)
+                s = self.network
+                self.stepper = Stepper(s.n, s.d_in, s.hidden, s.seed, s.lr)
             previous = self.stepper.current
             result = action(self.stepper)
             verdict = None
@@ -285,9 +288,9 @@ class StepperScreen(Screen[None]):
 
     def action_reset(self) -> None:
         """A new network from the next seed."""
-        self.sizes["seed"] += 1
-        seed = self.sizes["seed"]
-        self.sub_title = f"network stepper · n = {self.sizes['n']}, d_in = {self.sizes['d_in']}, hidden = {self.sizes['hidden']}, seed = {seed}"
+        seed = self.network.seed + 1 if self.network.seed < MAX_SEED else 0
+        self.network = dataclasses.replace(self.network, seed=seed)
+        self.sub_title = self._title()
         self._do(lambda s: s.reset(seed))
 
     def action_predict(self) -> None:

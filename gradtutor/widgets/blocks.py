@@ -14,7 +14,8 @@ from ..core.packs import StepperBlock, TrainingBlock
 def describe_block(block: StepperBlock | TrainingBlock) -> str:
     """One line saying what the block opens."""
     if isinstance(block, StepperBlock):
-        return f"Network stepper · n = {block.n}, d_in = {block.d_in}, hidden = {block.hidden}, seed = {block.seed}"
+        size = block.size
+        return f"Network stepper · n = {size.n}, d_in = {size.d_in}, hidden = {size.hidden}, seed = {size.seed}"
     if block.model == "adaline":
         methods = ", ".join(block.methods)
         return f"Training run · ADALINE on {', '.join(block.classes)} · {block.epochs} epochs, lr {block.lr:g} · {methods}"

@@ -30,6 +30,8 @@ from ..core.packs import (
     ValueExercise,
 )
 from ..core.progress import ExerciseProgress, Progress
+from ..core.text import visible
+from .inputs import AnswerInput
 
 if TYPE_CHECKING:
     from ..core.checking import Verdict
@@ -180,7 +182,7 @@ class ExerciseView(Vertical):
             ]
             yield OptionList(*options, classes="choice-options")
         else:
-            yield Input(
+            yield AnswerInput(
                 placeholder=_PLACEHOLDERS[self.exercise.kind],
                 classes="answer-input",
                 select_on_focus=False,
@@ -265,8 +267,8 @@ class ExerciseView(Vertical):
         """Parse (and for tensors, shape-check) the answer off the UI thread."""
         try:
             preview = preview_answer(self.exercise, answer)
-        except Exception as exc:  # the preview must never take the tutor down
-            preview = Text(f"(no preview: {type(exc).__name__})", style="dim")
+        except Exception:  # the preview must never take the tutor down
+            preview = Text("(no preview for this answer; Enter still checks it)", style="dim")
         self.post_message(PreviewReady(answer, preview))
 
     @on(PreviewReady)
@@ -319,12 +321,11 @@ class ExerciseView(Vertical):
             from ..core.checking import check_exercise
 
             verdict = check_exercise(self.exercise, answer)
-        except Exception as exc:  # a bug in checking must not close the tutor
+        except Exception:  # a bug in checking must not close the tutor
             from ..core.checking import Verdict
 
             verdict = Verdict(
-                "undecided",
-                f"The check failed ({type(exc).__name__}: {exc}); your answer was not judged.",
+                "undecided", "The check could not be completed; your answer was not judged."
             )
         store = self.app.store  # type: ignore[attr-defined]
         try:
@@ -357,18 +358,13 @@ class ExerciseView(Vertical):
         icon = {"correct": "✓ ", "incorrect": "✗ ", "invalid": "? ", "undecided": "~ "}[
             verdict.verdict
         ]
-        text.append(icon + plain_math(verdict.message), style=style)
+        text.append(icon + visible(plain_math(verdict.message)), style=style)
         if verdict.verdict == "invalid":
             text.append("\nThis cost no attempt.", style="dim")
         if verdict.feedback:
             text.append("\n" + plain_math(verdict.feedback))
         if verdict.counterexample:
-            ce = verdict.counterexample
-            at = ", ".join(f"{k} = {v}" for k, v in ce["point"].items())
-            text.append(
-                f"\nAt {at}: the derivative is {ce['expected']}, your answer gives {ce['got']}.",
-                style="dim",
-            )
+            text.append("\n" + verdict.counterexample_sentence(), style="dim")
         if verdict.verdict == "incorrect" and self.status == "unsolved":
             left = REVEAL_AFTER - (self.record.attempts - (1 if self.record.solved else 0))
             if left > 0:

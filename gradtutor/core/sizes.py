@@ -1,0 +1,108 @@
+"""The sizes everything is held to: files, networks, training runs.
+
+One place for every limit, so that the loader, `validate`, the command line and the
+README say the same thing. No torch here: the loader and the command line use it on the
+start path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# -- files of a pack --------------------------------------------------------------
+MAX_LESSON_BYTES = 1_000_000
+"""A lesson file (the built-in lessons are under 20 kB)."""
+MAX_MANIFEST_BYTES = 64_000
+"""pack.toml."""
+MAX_DATA_BYTES = 5_000_000
+"""A data file (CSV) that a training block reads."""
+MAX_LESSONS = 2_000
+"""Lesson files in one pack."""
+
+# -- the lesson network (stepper blocks, `gradtutor stepper`) -----------------------
+MAX_N = 50_000
+MAX_D_IN = 4_096
+MAX_HIDDEN = 1_024
+MAX_INPUT_ELEMENTS = 50_000 * 784
+"""n * d_in: the source's MNIST size is the ceiling."""
+MAX_ACTIVATION_ELEMENTS = 50_000 * 50
+"""n * hidden."""
+MAX_WEIGHT_ELEMENTS = 1_000_000
+"""d_in * hidden."""
+MAX_SEED = 2**63 - 1
+MAX_LR = 10.0
+
+# -- training blocks -------------------------------------------------------------
+MAX_EPOCHS = 1_000
+MAX_UPDATES = 5_000
+"""Minibatch updates of one ADALINE run (epochs times batches per epoch)."""
+MAX_STEPS = 10_000
+"""Steps of one linear-regression run."""
+MAX_POINTS = 100_000
+"""Data points of the linear-regression run."""
+MAX_POINT_STEPS = 10_000_000
+"""Points times steps: what one linear run computes."""
+MAX_MAGNITUDE = 1e6
+"""start, stop, slope, noise, w0, b0."""
+
+
+def seed_problem(seed: int) -> str | None:
+    """Why a seed cannot be used, or None."""
+    if not 0 <= seed <= MAX_SEED:
+        return f"the seed must be a whole number from 0 to {MAX_SEED:,}, not {seed}"
+    return None
+
+
+def lr_problem(lr: float) -> str | None:
+    """Why a learning rate cannot be used, or None."""
+    if not math.isfinite(lr) or not 0 < lr <= MAX_LR:
+        return f"the learning rate must be above 0 and at most {MAX_LR:g}, not {lr:g}"
+    return None
+
+
+@dataclass(frozen=True)
+class NetworkSize:
+    """The lesson network's sizes, its seed and its learning rate.
+
+    The one default network (4 × 3 × 5, seed 0, lr 0.01) of the stepper, stepper
+    blocks and `gradtutor stepper`.
+    """
+
+    n: int = 4
+    d_in: int = 3
+    hidden: int = 5
+    seed: int = 0
+    lr: float = 0.01
+
+    def problems(self) -> dict[str, str]:
+        """Field name -> why its value cannot be used (empty when the network is fine)."""
+        out: dict[str, str] = {}
+        for name, value, ceiling in (
+            ("n", self.n, MAX_N),
+            ("d_in", self.d_in, MAX_D_IN),
+            ("hidden", self.hidden, MAX_HIDDEN),
+        ):
+            if value < 1:
+                out[name] = f"`{name}` must be at least 1, not {value:,}"
+            elif value > ceiling:
+                out[name] = f"`{name}` is {value:,}; at most {ceiling:,}"
+        if not out:
+            for names, elements, ceiling in (
+                (("n", "d_in"), self.n * self.d_in, MAX_INPUT_ELEMENTS),
+                (("n", "hidden"), self.n * self.hidden, MAX_ACTIVATION_ELEMENTS),
+                (("d_in", "hidden"), self.d_in * self.hidden, MAX_WEIGHT_ELEMENTS),
+            ):
+                if elements > ceiling:
+                    a, b = names
+                    out[b] = (
+                        f"`{a}` × `{b}` is {elements:,}; at most {ceiling:,} "
+                        "(the source's MNIST size, 50000 × 784 × 50, is the ceiling)"
+                    )
+        seed = seed_problem(self.seed)
+        if seed:
+            out["seed"] = seed
+        lr = lr_problem(self.lr)
+        if lr:
+            out["lr"] = lr
+        return out
