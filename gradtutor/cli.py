@@ -104,13 +104,23 @@ def usage_error(command: str, message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gradtutor` console script."""
-    from .core.progress import HomeUnusable
     from .core.text import SafeStream
 
     args = build_parser().parse_args(argv)
-    if args.command is not None:  # the tutor's terminal belongs to Textual
-        sys.stdout = SafeStream(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = SafeStream(sys.stderr)  # type: ignore[assignment]
+    if args.command is None:  # the tutor's terminal belongs to Textual
+        return _dispatch(args)
+    streams = sys.stdout, sys.stderr
+    sys.stdout = SafeStream(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = SafeStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        return _dispatch(args)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from .core.progress import HomeUnusable
+
     try:
         match args.command:
             case None:

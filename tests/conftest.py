@@ -8,6 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# A busy machine must not fail a test: no per-example deadline, no "too slow" health check.
+settings.register_profile("gradtutor", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("gradtutor")
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKS = Path(__file__).resolve().parent / "packs"
@@ -52,6 +57,16 @@ async def settle(pilot) -> None:
         await pilot.pause()
 
 
+async def wait_until(pilot, condition, turns: int = 2000) -> None:
+    """Let the app run until `condition()` holds: waits on state, never on the clock."""
+    for _ in range(turns):
+        if condition():
+            return
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    raise AssertionError("the condition never held")
+
+
 VALID_PACK_EXERCISES = (
     ("derivatives", "square"),
     ("derivatives", "grad-at-5"),
@@ -93,3 +108,25 @@ def source_sgd_start() -> tuple[float, float, float]:
     loss = ((w * x + b - y) ** 2).mean()
     loss.backward()
     return float(loss.detach()), float(w.grad), float(b.grad)
+
+
+def work_of(fn) -> int:
+    """How many function calls `fn()` makes (Python and C): a measure of work that, unlike
+    a stopwatch, does not change when the machine is busy. Exceptions count as done."""
+    import sys
+
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        fn()
+    except Exception:
+        pass
+    finally:
+        sys.setprofile(None)
+    return calls

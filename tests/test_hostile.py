@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,6 +9,8 @@ from hypothesis import strategies as st
 from gradtutor.core import mathlang, tensorlang
 from gradtutor.core.checking import NETWORK_NAMES, check_derivative, parse_value_answer
 from gradtutor.core.mathlang import BinOp, Call, Const, MathError, Neg, Num, Var
+
+from .conftest import work_of
 
 HOSTILE = [
     "__import__('os').system('touch pwned')",
@@ -56,13 +56,17 @@ def empty_cwd(tmp_path, monkeypatch):
     return tmp_path
 
 
+# Work is counted in function calls, not timed: a busy machine must not fail a test. A
+# refusal costs a few thousand calls; a blow-up (9^9^9^9 evaluated, a deep recursion)
+# would cost millions.
+WORK_BUDGET = 50_000
+
+
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_math_language_refuses_hostile_input_fast(text, empty_cwd):
-    start = time.perf_counter()
     with pytest.raises(MathError) as info:
         mathlang.parse(text, {"x"})
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.05, f"took {elapsed:.3f} s"
+    assert work_of(lambda: mathlang.parse(text, {"x"})) < WORK_BUDGET
     assert str(info.value)  # a message for the learner
     assert list(empty_cwd.iterdir()) == []
 
@@ -70,9 +74,8 @@ def test_math_language_refuses_hostile_input_fast(text, empty_cwd):
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_derivative_check_of_hostile_input_is_invalid(text, empty_cwd):
     check_derivative("x^2", "x", "2x")  # warm: the reference is cached per exercise
-    start = time.perf_counter()
     verdict = check_derivative("x^2", "x", text)
-    assert time.perf_counter() - start < 0.05
+    assert work_of(lambda: check_derivative("x^2", "x", text)) < WORK_BUDGET
     assert verdict.verdict == "invalid" and verdict.message.startswith("Not understood")
     assert list(empty_cwd.iterdir()) == []
 
@@ -91,14 +94,17 @@ TENSOR_HOSTILE = [t for t in HOSTILE if t not in ("x @ x", "x.T", "9**9**9**9")]
 
 @pytest.mark.parametrize("text", TENSOR_HOSTILE, ids=range(len(TENSOR_HOSTILE)))
 def test_tensor_language_refuses_hostile_input_fast(text, empty_cwd):
-    start = time.perf_counter()
-    with pytest.raises(tensorlang.TensorLangError):
-        expr = tensorlang.parse(text, frozenset(NETWORK_NAMES))
-        import torch
+    import torch
 
-        env = {n: torch.ones(4, 3, dtype=torch.float64) for n in NETWORK_NAMES}
+    env = {n: torch.ones(4, 3, dtype=torch.float64) for n in NETWORK_NAMES}
+
+    def attempt() -> None:
+        expr = tensorlang.parse(text, frozenset(NETWORK_NAMES))
         tensorlang.evaluate(expr, env)
-    assert time.perf_counter() - start < 0.05
+
+    with pytest.raises(tensorlang.TensorLangError):
+        attempt()
+    assert work_of(attempt) < WORK_BUDGET
     assert list(empty_cwd.iterdir()) == []
 
 
@@ -143,12 +149,11 @@ def test_lesson_tensors_are_not_modified():
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=80))
 def test_random_text_never_crashes_the_parser(text):
-    start = time.perf_counter()
     try:
         mathlang.parse(text, {"x", "y", "w1"})
     except MathError as exc:
         assert exc.message
-    assert time.perf_counter() - start < 0.05
+    assert work_of(lambda: mathlang.parse(text, {"x", "y", "w1"})) < WORK_BUDGET
 
 
 @settings(max_examples=200, deadline=None)

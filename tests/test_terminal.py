@@ -58,13 +58,13 @@ class Terminal:
         )
         return out.stdout
 
-    def wait_for(self, text: str, limit: float = 120.0) -> str:
+    def wait_for(self, text: str, limit: float = 120.0, poll: float = 0.1) -> str:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             screen = self.screen()
             if text in screen:
                 return screen
-            time.sleep(0.1)
+            time.sleep(poll)
         raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
 
     def keys(self, *keys: str) -> None:
@@ -115,3 +115,29 @@ def test_answer_in_a_real_terminal_and_find_it_in_progress(tmp_path):
     doc = json.loads(out.stdout)
     square = doc["packs"]["format-tour"]["lessons"]["derivatives"]["exercises"]["square"]
     assert square["solved"] is True and square["attempts"] == 1
+
+
+def test_keys_typed_as_the_first_screen_appears_are_not_lost(tmp_path):
+    """Enter, an answer and Enter again, sent the moment anything is painted (and once
+    before anything is): the lesson opens and the answer is checked. Nothing is lost."""
+    env = {
+        "GRADTUTOR_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    for attempt in range(4):
+        term = Terminal(
+            [sys.executable, "-m", "gradtutor", "--pack", str(PACKS / "valid")], env, 80, 24
+        )
+        try:
+            if attempt == 0:
+                term.keys("Enter")  # before the terminal is even in raw mode
+                term.wait_for("Exercise 1", limit=60)
+            else:
+                term.wait_for("gradtutor", poll=0.005)  # the first paint: the header
+                term.keys("Enter", "2x", "Enter")
+                screen = term.wait_for("Correct", limit=60)
+                assert "Derivatives" in screen, attempt
+        finally:
+            term.close()
+        (tmp_path / "progress.json").unlink(missing_ok=True)

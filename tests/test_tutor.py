@@ -13,7 +13,7 @@ from gradtutor.screens.help import HelpScreen
 from gradtutor.screens.lesson import LessonScreen
 from gradtutor.widgets.exercise import ExerciseView
 
-from .conftest import PACKS, ROOT, settle, solve_valid_pack, write_pack
+from .conftest import PACKS, ROOT, settle, solve_valid_pack, wait_until, write_pack
 
 PACK = PACKS / "valid"
 
@@ -255,8 +255,17 @@ async def test_command_palette_opens_a_lesson(isolated_home):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Open lesson: Deriv")
-        await pilot.pause(0.3)
-        await settle(pilot)
+        from textual.command import CommandList
+
+        def found() -> bool:
+            hits = app.screen.query(CommandList)
+            return (
+                bool(hits)
+                and hits.first().option_count > 0
+                and ("Derivatives" in str(hits.first().get_option_at_index(0).prompt))
+            )
+
+        await wait_until(pilot, found)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "derivatives"

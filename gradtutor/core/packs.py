@@ -354,14 +354,14 @@ def read_text(
     """
     if root is not None and not path.resolve().is_relative_to(root.resolve()):
         problems.error(
-            path, None, "the file lies outside the pack (a symbolic link out of it?); not read"
+            path, 1, "the file lies outside the pack (a symbolic link out of it?); not read"
         )
         return None
     try:
         with path.open("rb") as fh:
             raw = fh.read(limit + 1)  # bounded: /proc files and FIFOs have no honest size
     except OSError as exc:
-        problems.error(path, None, f"cannot read the file: {exc.strerror or exc}")
+        problems.error(path, 1, f"cannot read the file: {exc.strerror or exc}")
         return None
     if len(raw) > limit:
         try:
@@ -430,7 +430,7 @@ def load_pack(directory: Path | str) -> LoadResult:
             lessons.append(lesson)
     _check_lesson_graph(lessons, problems)
     if not files and "lessons" not in meta:
-        problems.warning(manifest, None, "the pack has no lesson files (*.md)")
+        problems.warning(manifest, 1, "the pack has no lesson files (*.md)")
 
     if not {"id", "title", "version"} <= meta.keys():
         return LoadResult(None, problems)
@@ -454,7 +454,7 @@ def _lesson_files(directory: Path, meta: dict[str, Any], reader: TableReader) ->
         for path in sorted(directory.glob("*.md")):
             if not path.resolve().is_relative_to(root):
                 reader.problems.error(
-                    path, None, "the lesson file is a link to outside the pack; not read"
+                    path, 1, "the lesson file is a link to outside the pack; not read"
                 )
             elif path.is_file():
                 files.append(path)
@@ -665,21 +665,18 @@ def _parse_block(
         return None
     locator = KeyLocator(content, first, fence_line)
     reader = TableReader(path, locator, problems, f"the {kind} block at line {fence_line}")
+    errors_before = len(problems.errors)
     if kind == "exercise":
-        return _exercise(data, reader, fence_line)
-    if kind == "stepper":
-        return _stepper(data, reader, fence_line)
-    return _training(data, reader, fence_line, pack_dir)
+        block: Segment | None = _exercise(data, reader, fence_line)
+    elif kind == "stepper":
+        block = _stepper(data, reader, fence_line)
+    else:
+        block = _training(data, reader, fence_line, pack_dir)
+    # A block with an error is left out: nothing later (a deep check, the tutor) sees it.
+    return block if len(problems.errors) == errors_before else None
 
 
 def _exercise(data: dict[str, Any], reader: TableReader, line: int) -> Exercise | None:
-    """An exercise, or None when it has errors (no deep check runs on a rejected one)."""
-    errors_before = len(reader.problems.errors)
-    exercise = _read_exercise(data, reader, line)
-    return exercise if len(reader.problems.errors) == errors_before else None
-
-
-def _read_exercise(data: dict[str, Any], reader: TableReader, line: int) -> Exercise | None:
     kind = data.get("kind")
     if isinstance(kind, str) and kind not in EXERCISE_KINDS:
         reader.error(
@@ -1036,7 +1033,7 @@ def _read_csv(
         reader = csv.reader(io.StringIO(text, newline=""))
         return [(reader.line_num, row) for row in reader if row]
     except csv.Error as exc:
-        problems.error(path, None, f"not a readable CSV file: {exc}")
+        problems.error(path, 1, f"not a readable CSV file: {exc}")
         return None
 
 

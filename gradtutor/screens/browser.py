@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -71,6 +72,8 @@ class BrowserScreen(Screen[None]):
 
     BINDINGS = [
         Binding("enter", "open_lesson", "Open", show=True),
+        # Enter typed before the terminal is in raw mode arrives as a newline (ctrl+j)
+        Binding("ctrl+j", "open_lesson", "Open", show=False),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
@@ -169,6 +172,26 @@ class BrowserScreen(Screen[None]):
             if data.description:
                 text.append(f"\n\n{data.description}")
             detail.update(text)
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed right after Enter still arrive here while the lesson opens: hand them
+        on to the lesson (it gives them to its answer field), so that none is lost."""
+        from .lesson import LessonScreen
+
+        target = self.app.screen
+        if target is self and event.key in ("enter", "ctrl+j"):
+            # Opened here, at once, rather than by the tree's binding (which runs only once
+            # every key typed after this one has passed by, and would lose them).
+            event.stop()
+            event.prevent_default()
+            self.open_node_lesson()
+            return
+        if target is self or not isinstance(target, LessonScreen):
+            return
+        if event.is_printable or event.key in ("enter", "ctrl+j", "backspace"):
+            target.post_message(events.Key(event.key, event.character))
+            event.stop()
+            event.prevent_default()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()

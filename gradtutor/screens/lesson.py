@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -14,6 +14,7 @@ from ..core.mathtext import markdown_math
 from ..core.packs import Exercise, Lesson, Pack, Prose
 from ..widgets.blocks import ActionBlock
 from ..widgets.exercise import AnswerChecked, ExerciseView, ProgressSaved
+from ..widgets.inputs import AnswerInput
 
 
 class LessonScreen(Screen[None]):
@@ -62,6 +63,27 @@ class LessonScreen(Screen[None]):
         body = self.query_one("#lesson-body", VerticalScroll)
         self.watch(body, "scroll_y", self._scrolled, init=False)
         self.call_after_refresh(self._scrolled)
+
+    async def on_key(self, event: events.Key) -> None:
+        """Keys typed while the lesson was opening reach the screen, not the answer field
+        (focus lands there a moment later): give them to the field instead of losing them.
+
+        An answer field consumes every printable key and Enter itself, so a key of that kind
+        arriving here while one has focus was sent before the focus arrived.
+        """
+        focused = self.focused
+        if not isinstance(focused, AnswerInput):
+            return
+        if event.is_printable and event.character:
+            focused.insert_text_at_cursor(event.character)
+        elif event.key in ("enter", "ctrl+j"):
+            await focused.action_submit()
+        elif event.key == "backspace":
+            focused.action_delete_left()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
 
     def _scrolled(self, _: float | None = None) -> None:
         """A lesson without exercises is completed when its end is reached."""

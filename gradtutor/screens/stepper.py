@@ -184,8 +184,13 @@ class StepperScreen(Screen[None]):
             self.post_message(
                 StepComputed(result, list(self.stepper.losses), panels, grads, verdict)
             )
+        except MemoryError:
+            self.post_message(
+                StepComputed(None, [], error="there is not enough memory for this network")
+            )
         except Exception as exc:  # shown, never raised: the screen must survive any step
-            self.post_message(StepComputed(None, [], error=f"{type(exc).__name__}: {exc}"))
+            reason = (str(exc).splitlines() or ["an internal error"])[0][:300]
+            self.post_message(StepComputed(None, [], error=reason))
 
     def _do(self, action: Any) -> None:
         if self.busy:
@@ -199,6 +204,11 @@ class StepperScreen(Screen[None]):
     def render_step(self, event: StepComputed) -> None:
         self.busy = False
         if event.error:
+            # On screen where the learner looks, not only in a passing notification.
+            message = Text(f"The step failed: {event.error}", style="bold red")
+            if self.stepper is None:
+                message = Text(f"The stepper could not start: {event.error}", style="bold red")
+            self.query_one("#chain", Static).update(message)
             self.notify(event.error, title="The step failed", severity="error", markup=False)
             return
         snap = event.snapshot

@@ -93,8 +93,11 @@ class TrainingScreen(Screen[None]):
             from ..core.training import run_training
 
             self.post_message(TrainingFinished(run_training(self.block)))
+        except MemoryError:
+            self.post_message(TrainingFinished(error="there is not enough memory for this run"))
         except Exception as exc:  # a failed run is reported, never raised
-            self.post_message(TrainingFinished(error=f"{type(exc).__name__}: {exc}"))
+            reason = (str(exc).splitlines() or ["an internal error"])[0][:300]
+            self.post_message(TrainingFinished(error=reason))
 
     @on(TrainingFinished)
     def show(self, event: TrainingFinished) -> None:
