@@ -111,17 +111,19 @@ class GradTutorApp(App[None]):
     def on_mount(self) -> None:
         for notice in self.store.take_notices():
             self.notify(notice, title="Progress", severity="warning", timeout=15, markup=False)
-        if self.progress_problem:
+        # The browser says both at its top and in its list; a toast only points there.
+        if self.progress_problem and self.initial_stepper is not None:
             self.notify(
-                self.progress_problem, title="Not saved", severity="error", timeout=30, markup=False
+                self.progress_problem, title="Not saved", severity="error", timeout=20, markup=False
             )
-        for broken in self.broken_packs:
+        if self.broken_packs:
+            count = len(self.broken_packs)
+            which = f"{count} packs" if count > 1 else "A pack"
             self.notify(
-                f"{visible(str(broken.path))} has errors and was not loaded; "
-                "run `gradtutor validate` on it.",
+                f"{which} could not be loaded; the lesson browser lists the problems.",
                 title="Pack not loaded",
                 severity="error",
-                timeout=15,
+                timeout=10,
                 markup=False,
             )
         if self.initial_stepper is not None:
