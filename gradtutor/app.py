@@ -8,9 +8,10 @@ paint, and the sympy sandbox is started then, so the first check is quick.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -31,7 +32,6 @@ from .core.paths import default_pack_dirs, home_dir
 from .core.problems import ProblemList
 from .core.progress import HomeUnusable, Progress, ProgressStore, empty, lesson_states
 from .core.sizes import NetworkSize
-from .core.text import visible
 
 
 class GradTutorApp(App[None]):
@@ -102,11 +102,44 @@ class GradTutorApp(App[None]):
     def on_load(self) -> None:
         self.load()
 
+    # -- keys typed ahead --------------------------------------------------------------
+
+    _typeahead: list[tuple[str, str | None]] | None = None
+    _typeahead_round = 0
+
+    async def on_event(self, event: events.Event) -> None:
+        """Hold the keys typed after Enter in the browser until the lesson they belong to
+        is ready (`take_typeahead`), so that a quick learner loses none of them."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._typeahead is not None:
+                self._typeahead.append((event.key, event.character))
+                return
+            if event.key in ("enter", "ctrl+j") and self.screen.id == "browser":
+                self._typeahead = []
+                self._typeahead_round += 1
+                # never hold keys for good, whatever happens to the lesson
+                self.set_timer(3.0, partial(self._typeahead_expired, self._typeahead_round))
+        await super().on_event(event)
+
+    def take_typeahead(self) -> list[tuple[str, str | None]]:
+        """The held keys, in the order typed; from now on keys go where focus is."""
+        keys, self._typeahead = self._typeahead or [], None
+        return keys
+
+    def release_typeahead(self) -> None:
+        """Give the held keys back to the screen that has focus now."""
+        for key, character in self.take_typeahead():
+            self.post_message(events.Key(key, character))
+
+    def _typeahead_expired(self, round_: int) -> None:
+        if self._typeahead is not None and round_ == self._typeahead_round:
+            self.release_typeahead()
+
     def get_default_screen(self) -> Screen:
         """The lesson browser is the first screen (no empty default screen to paint first)."""
         from .screens.browser import BrowserScreen
 
-        return BrowserScreen()
+        return BrowserScreen(id="browser")
 
     def on_mount(self) -> None:
         for notice in self.store.take_notices():

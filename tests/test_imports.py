@@ -27,13 +27,16 @@ def _loaded_after(code: str) -> set[str]:
 
 
 def test_importing_every_core_module_loads_no_textual():
-    modules = sorted(p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
-    code = "\n".join(f"import gradtutor.core.{m}" for m in modules)
+    modules = sorted(
+        ".".join(p.relative_to(CORE).with_suffix("").parts).removesuffix(".__init__")
+        for p in CORE.rglob("*.py")
+    )
+    code = "\n".join(f"import gradtutor.core.{m}" if m != "__init__" else "" for m in modules)
     loaded = _loaded_after(code)
     assert "textual" not in loaded
 
 
-@pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(CORE.rglob("*.py")), ids=lambda p: str(p.relative_to(CORE)))
 def test_core_source_never_names_textual(path: Path):
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):

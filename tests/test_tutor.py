@@ -98,7 +98,7 @@ async def test_invalid_answer_spends_no_attempt(isolated_home):
     app = create_app(pack_dirs=[PACK], home=isolated_home)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_first_lesson(pilot)
-        await answer(pilot, "sin x")
+        await answer(pilot, "sin x y")
         verdict = shown(views(app)[0], ".verdict")
         assert "parentheses" in verdict and "cost no attempt" in verdict
     assert record(isolated_home).attempts == 0

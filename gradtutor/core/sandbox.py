@@ -12,7 +12,7 @@ Requests::
     {"op": "equivalent", "function": F, "wrt": V, "answer": A, "vars": [...]}
         -> {"status": "equal" | "different" | "unknown", "detail": str}
     {"op": "derivative", "function": F, "wrt": V, "vars": [...]}
-        -> {"status": "ok", "pretty": str}
+        -> {"status": "ok", "pretty": str, "text": str (in the math language)}
     {"op": "pretty", "text": T, "vars": [...]} -> {"status": "ok", "pretty": str}
 """
 
@@ -253,6 +253,18 @@ def _zero_on_every_interval(expr: Any) -> bool:
     return True
 
 
+def _as_math(expr: Any) -> str:
+    """A sympy expression written in the math language (best effort: the caller parses it)."""
+    import re
+
+    import sympy
+
+    text = sympy.sstr(expr)
+    for theirs, ours in (("Abs(", "abs("), ("Max(", "max("), ("Min(", "min(")):
+        text = text.replace(theirs, ours)
+    return re.sub(r"\bE\b", "e", text)
+
+
 def _handle(request: dict[str, Any]) -> dict[str, Any]:
     import sympy
 
@@ -272,7 +284,7 @@ def _handle(request: dict[str, Any]) -> dict[str, Any]:
         wrt = symbols.get(request["wrt"]) or sympy.Symbol(request["wrt"], real=True)
         derivative = sympy.diff(function, wrt)
         if op == "derivative":
-            return {"status": "ok", "pretty": pretty(derivative)}
+            return {"status": "ok", "pretty": pretty(derivative), "text": _as_math(derivative)}
         if op != "equivalent":
             return {"status": "error", "detail": f"unknown op {op!r}"}
         answer = to_sympy(parse(request["answer"], variables), symbols)

@@ -174,24 +174,16 @@ class BrowserScreen(Screen[None]):
             detail.update(text)
 
     def on_key(self, event: events.Key) -> None:
-        """Keys typed right after Enter still arrive here while the lesson opens: hand them
-        on to the lesson (it gives them to its answer field), so that none is lost."""
-        from .lesson import LessonScreen
-
-        target = self.app.screen
-        if target is self and event.key in ("enter", "ctrl+j"):
-            # Opened here, at once, rather than by the tree's binding (which runs only once
-            # every key typed after this one has passed by, and would lose them).
-            event.stop()
-            event.prevent_default()
-            self.open_node_lesson()
+        """Enter opens the lesson here, at once, rather than by the tree's binding: the
+        app holds every key typed after it (they belong to the lesson) until the lesson
+        has its answer field focused, or gives them back when no lesson opened."""
+        if event.key not in ("enter", "ctrl+j") or self.app.screen is not self:
             return
-        if target is self or not isinstance(target, LessonScreen):
-            return
-        if event.is_printable or event.key in ("enter", "ctrl+j", "backspace"):
-            target.post_message(events.Key(event.key, event.character))
-            event.stop()
-            event.prevent_default()
+        event.stop()
+        event.prevent_default()
+        self.open_node_lesson()
+        if self.app.screen is self:  # a pack, a locked lesson: nothing opened
+            self.app.release_typeahead()  # type: ignore[attr-defined]
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()

@@ -60,30 +60,24 @@ class LessonScreen(Screen[None]):
         else:
             self.query_one("#lesson-body").focus()
         self.app.save_progress(lambda store: store.set_last(self.pack.id, self.lesson.id))  # type: ignore[attr-defined]
+        self.call_after_refresh(self._replay_typeahead)
         body = self.query_one("#lesson-body", VerticalScroll)
         self.watch(body, "scroll_y", self._scrolled, init=False)
         self.call_after_refresh(self._scrolled)
 
-    async def on_key(self, event: events.Key) -> None:
-        """Keys typed while the lesson was opening reach the screen, not the answer field
-        (focus lands there a moment later): give them to the field instead of losing them.
-
-        An answer field consumes every printable key and Enter itself, so a key of that kind
-        arriving here while one has focus was sent before the focus arrived.
-        """
-        focused = self.focused
-        if not isinstance(focused, AnswerInput):
-            return
-        if event.is_printable and event.character:
-            focused.insert_text_at_cursor(event.character)
-        elif event.key in ("enter", "ctrl+j"):
-            await focused.action_submit()
-        elif event.key == "backspace":
-            focused.action_delete_left()
-        else:
-            return
-        event.stop()
-        event.prevent_default()
+    async def _replay_typeahead(self) -> None:
+        """Keys typed while the lesson opened, given to the answer field in order."""
+        keys = self.app.take_typeahead()  # type: ignore[attr-defined]
+        for key, character in keys:
+            focused = self.focused
+            if isinstance(focused, AnswerInput) and character and character.isprintable():
+                focused.insert_text_at_cursor(character)
+            elif isinstance(focused, AnswerInput) and key in ("enter", "ctrl+j"):
+                await focused.action_submit()
+            elif isinstance(focused, AnswerInput) and key == "backspace":
+                focused.action_delete_left()
+            else:
+                self.app.post_message(events.Key(key, character))
 
     def _scrolled(self, _: float | None = None) -> None:
         """A lesson without exercises is completed when its end is reached."""
