@@ -7,12 +7,12 @@ paint, and the sympy sandbox is started then, so the first check is quick.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -42,7 +42,7 @@ class GradTutorApp(App[None]):
     SUB_TITLE = "backpropagation, one step at a time"
     COMMANDS = App.COMMANDS | {LessonCommands}
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
     ]
@@ -273,6 +273,25 @@ class GradTutorApp(App[None]):
     def action_open_stepper(self) -> None:
         """Open the stepper on the default network."""
         self.open_stepper()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: Textual's own commands, and every key of the screen in use (so the
+        keys the footer has no room for are one search away)."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            if binding.action in ("quit", "help", "app.quit", "command_palette"):
+                continue
+            seen.add(binding.action)
+            shown = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                f"{binding.description} ({shown})",
+                f"the {shown} key here",
+                partial(self.call_later, active.node.run_action, binding.action),
+            )
 
     def action_help(self) -> None:
         """Show the help screen."""

@@ -43,12 +43,18 @@ class Grader:
     def __init__(self, exercises: dict[str, Any] | None) -> None:
         self.exercises = exercises
 
-    def grade(self, answer: Any, of: Any = None, wrt: Any = None, exercise: Any = None):
+    def grade(
+        self, answer: Any, of: Any = None, wrt: Any = None, exercise: Any = None, variant: Any = 0
+    ):
         """A verdict for any input: never raises."""
         from .core.checking import Verdict, check_derivative, check_exercise
+        from .packcli import variant_problem
 
         if not isinstance(answer, str):
             return Verdict("invalid", 'The answer must be a string ("answer": "...").')
+        problem = variant_problem(variant)
+        if problem:
+            return Verdict("invalid", f"The variant is not usable: {problem}.")
         if self.exercises is not None:
             ex = self.exercises.get(exercise) if isinstance(exercise, str) else None
             if ex is None:
@@ -57,7 +63,7 @@ class Grader:
                     "invalid",
                     f"No exercise {json.dumps(exercise)} in the pack (known: {known}...).",
                 )
-            return check_exercise(ex, answer)
+            return check_exercise(ex, answer, variant=variant)
         if not isinstance(of, str) or not isinstance(wrt, str):
             return Verdict("invalid", 'Give the function and the variable ("of" and "wrt").')
         return check_derivative(of, wrt, answer)
@@ -87,6 +93,7 @@ class Grader:
                 of=item.get("of", defaults.of),
                 wrt=item.get("wrt", defaults.wrt),
                 exercise=item.get("exercise", defaults.exercise),
+                variant=item.get("variant", defaults.variant),
             )
         except Exception:  # one line's failure must not lose the lines after it
             return Verdict(
@@ -200,7 +207,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         if problem:
             return _usage(problem)
     shared_sandbox().start()
-    verdict = grader.grade(args.answer, of=args.of, wrt=args.wrt, exercise=args.exercise)
+    from .packcli import variant_problem
+
+    problem = variant_problem(args.variant)
+    if problem:
+        return _usage(problem)
+    verdict = grader.grade(
+        args.answer, of=args.of, wrt=args.wrt, exercise=args.exercise, variant=args.variant
+    )
     if args.json:
         print(json.dumps(verdict.to_json()))
     else:

@@ -57,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercise", metavar="LESSON/EXERCISE")
     p.add_argument("--batch", metavar="FILE", help="JSON Lines of answers ('-' for stdin)")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.add_argument(
+        "--variant", type=int, default=0, metavar="K", help="check against variant K (default 0)"
+    )
+
+    p = sub.add_parser("show", help="an exercise as a learner sees it, for a variant")
+    _pack_option(p, "the pack holding the exercise")
+    p.add_argument("--exercise", metavar="LESSON/EXERCISE", required=True)
+    p.add_argument("--variant", type=int, default=0, metavar="K")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("progress", help="show or reset the learner's progress")
     p.add_argument("--json", action="store_true")
@@ -137,6 +146,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                 return cmd_stepper(args)
             case "new":
                 return cmd_new(args)
+            case "show":
+                from .packcli import cmd_show
+
+                return cmd_show(args)
     except HomeUnusable as exc:
         return usage_error(args.command or "", exc.sentence())
     except KeyboardInterrupt:

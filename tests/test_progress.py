@@ -14,6 +14,7 @@ import pytest
 
 from gradtutor.core.packs import load_pack
 from gradtutor.core.progress import (
+    SCHEMA_VERSION,
     ProgressStore,
     first_unfinished,
     lesson_states,
@@ -36,7 +37,7 @@ def test_attempts_hints_reveals_are_recorded(tmp_path):
     other = ProgressStore(tmp_path).load().exercise("p", "l", "e2")
     assert other.revealed and not other.solved
     doc = json.loads((tmp_path / "progress.json").read_text())
-    assert doc["version"] == 1
+    assert doc["version"] == SCHEMA_VERSION
     assert doc["packs"]["p"]["lessons"]["l"]["exercises"]["e"]["attempts"] == 3
 
 
@@ -100,7 +101,7 @@ def test_killed_writer_never_leaves_an_unloadable_file(tmp_path):
         kills += 1
         fresh = ProgressStore(tmp_path)
         data = json.loads((tmp_path / "progress.json").read_text())
-        assert data["version"] == 1
+        assert data["version"] == SCHEMA_VERSION
         fresh.load()
         assert fresh.take_notices() == []
     assert kills == 300

@@ -83,10 +83,14 @@ async def test_predict_before_a_backward_step(isolated_home):
         await settle(pilot)
         assert "Correct" in str(screen.query_one("#prediction").render())
         assert screen.stepper.current.phase == "backward" and screen.stepper.current.node == "mse"
-        await press(pilot, "p")
+        # the field keeps focus for the next prediction: its letters never fire bindings
+        assert app.focused is screen.query_one("#predict")
+        losses_before = list(screen.stepper.losses)
         await pilot.press(*"out_g.T @ l2", "enter")
         await settle(pilot)
         assert "shape (5, 1)" in str(screen.query_one("#prediction").render())
+        assert screen.stepper.losses == losses_before  # no `u` (update) fired
+        assert screen.stepper.current.phase == "backward" and screen.stepper.current.node == "lin2"
 
 
 async def test_stepper_block_in_a_lesson_opens_the_stepper(isolated_home):

@@ -94,7 +94,7 @@ def test_answer_in_a_real_terminal_and_find_it_in_progress(tmp_path):
         term.keys("Enter")
         term.wait_for("Exercise 1")
         term.keys("2x")
-        term.wait_for("2⋅x")  # the live preview
+        term.wait_for("  2x  ")  # the live preview under the field
         term.keys("Enter")
         screen = term.wait_for("Correct")
         assert "✓" in screen

@@ -90,11 +90,7 @@ def invalid(message: str, column: int | None = None) -> Verdict:
 
 
 def _fmt(v: float) -> str:
-    if not math.isfinite(v):
-        return "undefined" if math.isnan(v) else ("∞" if v > 0 else "-∞")
-    if v == int(v) and abs(v) < 1e12:
-        return str(int(v))
-    return f"{v:.6g}"
+    return valuelang.format_number(v)
 
 
 # ----------------------------------------------------------------------------- derivatives
@@ -742,13 +738,15 @@ def _missing_relu_mask(ex: TensorExercise, env: dict[str, torch.Tensor], got: to
 # ----------------------------------------------------------------------------- choice
 
 
-def check_choice(ex: ChoiceExercise, answer: str) -> Verdict:
-    """An option number from 1."""
+def check_choice(ex: ChoiceExercise, answer: str, variant: int = 0) -> Verdict:
+    """An option number from 1, as variant `variant` shows the options."""
+    from .variants import option_order
+
     text = str(answer).strip()
     count = len(ex.options)
-    if not text.isdigit() or not 1 <= int(text) <= count:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= count:
         return invalid(f"Pick an option by its number, from 1 to {count}.")
-    option = ex.options[int(text) - 1]
+    option = ex.options[option_order(ex, variant)[int(text) - 1]]
     if option.correct:
         return Verdict("correct", "Correct.", text, feedback=option.why)
     return Verdict("incorrect", "Not this one.", text, feedback=option.why)
@@ -758,9 +756,15 @@ def check_choice(ex: ChoiceExercise, answer: str) -> Verdict:
 
 
 def check_exercise(
-    ex: Exercise, answer: str, *, symbolic: bool = True, sandbox: SymbolicSandbox | None = None
+    ex: Exercise,
+    answer: str,
+    *,
+    variant: int = 0,
+    symbolic: bool = True,
+    sandbox: SymbolicSandbox | None = None,
 ) -> Verdict:
-    """Check an answer to any exercise kind; never raises on a learner's input."""
+    """Check an answer to variant `variant` of any exercise kind; never raises on a
+    learner's input."""
     if not isinstance(answer, str):
         return invalid("The answer must be text.")
     try:
@@ -779,7 +783,7 @@ def check_exercise(
         if isinstance(ex, TensorExercise):
             return check_tensor(ex, answer)
         if isinstance(ex, ChoiceExercise):
-            return check_choice(ex, answer)
+            return check_choice(ex, answer, variant)
     except (MathError, tensorlang.TensorLangError) as exc:
         return Verdict("undecided", f"This exercise could not be checked: {exc}")
     except MemoryError:
@@ -791,12 +795,15 @@ def check_exercise(
     return invalid(f"Unknown exercise kind {ex.kind!r}.")
 
 
-def reference_text(ex: Exercise) -> str | None:
-    """The answer an author gave, or the option numbers, for display after solving."""
+def reference_text(ex: Exercise, variant: int = 0) -> str | None:
+    """The answer an author gave, or the option numbers as variant `variant` shows them."""
     if isinstance(ex, DerivativeExercise | TensorExercise):
         return ex.answer
     if isinstance(ex, ChoiceExercise):
-        return ", ".join(str(i) for i, o in enumerate(ex.options, 1) if o.correct)
+        from .variants import option_order
+
+        order = option_order(ex, variant)
+        return ", ".join(str(i) for i, k in enumerate(order, 1) if ex.options[k].correct)
     if isinstance(ex, ValueExercise):
         return _tensor_text(_value_reference_cached(ex))
     return None

@@ -8,6 +8,7 @@ docs/authoring.md; this module is its reference implementation.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -71,6 +72,13 @@ class Exercise:
     """The line of the opening fence."""
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     """Where each top-level key is set, for problems found after loading."""
+    pack_id: str = field(default="", compare=False)
+    lesson_id: str = field(default="", compare=False)
+
+    @property
+    def address(self) -> str:
+        """`PACK/LESSON/EXERCISE`: what variants are drawn from."""
+        return f"{self.pack_id}/{self.lesson_id}/{self.id}"
 
     def line_of(self, key: str) -> int:
         """The line of a key, or the fence when it is not set explicitly."""
@@ -425,7 +433,7 @@ def load_pack(directory: Path | str) -> LoadResult:
     files = _lesson_files(directory, meta, reader)
     lessons = []
     for file in files:
-        lesson = load_lesson(file, directory, problems)
+        lesson = load_lesson(file, directory, problems, pack_id)
         if lesson is not None:
             lessons.append(lesson)
     _check_lesson_graph(lessons, problems)
@@ -485,7 +493,9 @@ def _at_most(files: list[Path], reader: TableReader) -> list[Path]:
     return files
 
 
-def load_lesson(path: Path, pack_dir: Path, problems: ProblemList) -> Lesson | None:
+def load_lesson(
+    path: Path, pack_dir: Path, problems: ProblemList, pack_id: str = ""
+) -> Lesson | None:
     """Load one lesson file; None when its front matter is unusable."""
     text = read_text(path, problems, sizes.MAX_LESSON_BYTES, pack_dir)
     if text is None:
@@ -524,6 +534,12 @@ def load_lesson(path: Path, pack_dir: Path, problems: ProblemList) -> Lesson | N
         seen.setdefault(ex.id, ex.line)
     if lesson_id is None or "title" not in meta:
         return None
+    segments = [
+        dataclasses.replace(s, pack_id=pack_id, lesson_id=lesson_id)
+        if isinstance(s, Exercise)
+        else s
+        for s in segments
+    ]
     return Lesson(
         id=lesson_id,
         title=one_line(meta["title"]),

@@ -7,14 +7,21 @@ the old one, so a crash at any moment leaves either the old or the new file. A f
 that cannot be read is moved aside with a timestamp and reported once, never
 overwritten.
 
-Layout (version 1)::
+Layout (version 2)::
 
-    {"version": 1,
-     "packs": {PACK: {"lessons": {LESSON: {
-         "completed": bool,
+    {"version": 2,
+     "learner": ID,                       # random, made with the progress: variants
+     "packs": {PACK: {"opened_from": PATH, # where the pack was last opened from
+                      "lessons": {LESSON: {
+         "completed": bool,               # recorded once every exercise is solved;
+                                          # once set, it stays set
          "exercises": {EXERCISE: {"solved": bool, "attempts": int,
                                   "hints": int, "revealed": bool}}}}}},
      "last": {"pack": PACK, "lesson": LESSON} | null}
+
+Each change of layout raises the version by one and adds a migration from the version
+before (`MIGRATIONS`), run when an older file is read; the older file is kept beside it
+once, as `progress.vN.json`. Keys this program does not know are kept.
 """
 
 from __future__ import annotations
@@ -31,8 +38,10 @@ from typing import Any, Literal
 
 from .packs import Lesson, Pack
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILE_NAME = "progress.json"
+REVEAL_AFTER = 3
+"""Wrong attempts after which the solution is shown (and recorded as revealed)."""
 
 try:  # POSIX advisory locks; on Windows fall back to an exclusive lock file.
     import fcntl
@@ -50,9 +59,35 @@ class ExerciseProgress:
     revealed: bool = False
 
 
+def new_learner_id() -> str:
+    """A random learner id: the seed of the learner's own variants."""
+    import secrets
+
+    return secrets.token_hex(8)
+
+
 def empty() -> dict[str, Any]:
     """A fresh progress document."""
-    return {"version": SCHEMA_VERSION, "packs": {}, "last": None}
+    return {"version": SCHEMA_VERSION, "learner": new_learner_id(), "packs": {}, "last": None}
+
+
+def _v1_to_v2(data: dict[str, Any]) -> None:
+    """Version 2 gives the learner an id (for their own variants); nothing else moves."""
+    data.setdefault("learner", new_learner_id())
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {1: _v1_to_v2}
+"""version -> the change that turns a document of that version into the next."""
+
+
+def migrate(data: dict[str, Any]) -> bool:
+    """Bring a document up to SCHEMA_VERSION in place; True when anything changed."""
+    changed = False
+    while data["version"] < SCHEMA_VERSION:
+        MIGRATIONS[data["version"]](data)
+        data["version"] += 1
+        changed = True
+    return changed
 
 
 class Progress:
@@ -81,6 +116,16 @@ class Progress:
     def lesson_started(self, pack: str, lesson: str) -> bool:
         """Whether any exercise of the lesson was touched."""
         return bool(self._lesson(pack, lesson).get("exercises"))
+
+    @property
+    def learner(self) -> str:
+        """The learner's id (the seed of their variants)."""
+        return str(self.data.get("learner") or "")
+
+    def opened_from(self, pack: str) -> str | None:
+        """Where a pack was last opened from, if recorded."""
+        value = self.data["packs"].get(pack, {}).get("opened_from")
+        return value if isinstance(value, str) else None
 
     @property
     def last(self) -> tuple[str, str] | None:
@@ -151,6 +196,9 @@ class _Repair:
                 self.drop(f"packs.{pack_id}", "not a table")
                 del data["packs"][pack_id]
                 continue
+            if "opened_from" in pack and not isinstance(pack["opened_from"], str):
+                self.drop(f"{pack_id} opened_from", "not a string")
+                del pack["opened_from"]
             lessons = self.table(pack, "lessons", f"{pack_id}.lessons")
             for lesson_id, lesson in list(lessons.items()):
                 where = f"{pack_id}/{lesson_id}"
@@ -164,6 +212,9 @@ class _Repair:
                 exercises = self.table(lesson, "exercises", f"{where} exercises")
                 for ex_id, record in list(exercises.items()):
                     self.exercise(exercises, ex_id, record, f"{where}/{ex_id}")
+        if "learner" in data and not isinstance(data["learner"], str):
+            self.drop("learner", "not a string")
+            del data["learner"]
         last = data.get("last")
         if last is not None and not (
             isinstance(last, dict)
@@ -232,6 +283,7 @@ class ProgressStore:
         self._memory: dict[str, Any] | None = None
         self._cleaned = False
         self._stuck = False
+        self._new: dict[str, Any] | None = None
 
     # -- the home directory ----------------------------------------------------------
 
@@ -295,7 +347,7 @@ class ProgressStore:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return empty()
+            return self._fresh()
         except OSError:
             return None
         try:
@@ -311,7 +363,7 @@ class ProgressStore:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return empty()
+            return self._fresh()
         except OSError as exc:
             return self._set_aside(f"could not be read ({exc.strerror})")
         try:
@@ -325,6 +377,9 @@ class ProgressStore:
             return self._set_aside(f"was written by a newer gradtutor (version {data['version']})")
         if data["version"] < 1:
             return self._set_aside(f"has an unknown version ({data['version']})")
+        if data["version"] < SCHEMA_VERSION:
+            self._keep_copy(raw, f"v{data['version']}", by_content=False)
+            migrate(data)
         if dropped:
             kept = self._keep_copy(raw, "repaired")
             shown = "; ".join(dropped[:5]) + (
@@ -336,12 +391,12 @@ class ProgressStore:
             )
         return data
 
-    def _keep_copy(self, raw: bytes, what: str) -> Path:
-        """A copy of the file as it was, once per distinct content."""
+    def _keep_copy(self, raw: bytes, what: str, by_content: bool = True) -> Path:
+        """A copy of the file as it was: once per distinct content, or once at all."""
         import hashlib
 
-        digest = hashlib.sha1(raw).hexdigest()[:8]
-        target = self.path.with_name(f"progress.{what}-{digest}.json")
+        name = f"{what}-{hashlib.sha1(raw).hexdigest()[:8]}" if by_content else what
+        target = self.path.with_name(f"progress.{name}.json")
         if not target.exists():
             try:
                 target.write_bytes(raw)
@@ -365,6 +420,12 @@ class ProgressStore:
             self._notice(f"Your progress file {why} and could not be moved aside: {exc}")
             self._stuck = True  # never write over a file that could not be kept
         return empty()
+
+    def _fresh(self) -> dict[str, Any]:
+        """A new document: the same learner id however often it is asked for, until written."""
+        if self._new is None:
+            self._new = empty()
+        return copy.deepcopy(self._new)
 
     def take_notices(self) -> list[str]:
         """The pending notices, cleared so that each is reported once."""
@@ -397,10 +458,20 @@ class ProgressStore:
                     stale.unlink()
 
     def start(self) -> None:
-        """Tidy the home at start-up (stale temporary files of killed writers)."""
-        if self._memory is None:
-            with self._locked():
-                pass
+        """At start-up: remove stale temporary files, and write a new or migrated document
+        at once, so that the learner's id (and so their variants) is settled."""
+        if self._memory is not None:
+            return
+        with self._locked():
+            try:
+                raw = self.path.read_bytes()
+                version = json.loads(raw).get("version")
+            except (OSError, ValueError, AttributeError):
+                raw, version = b"", None
+            if not raw or (type(version) is int and version < SCHEMA_VERSION):
+                data = self._read()
+                if not self._stuck:
+                    self._write(data)
 
     def update(self, change: Callable[[dict[str, Any]], None]) -> Progress:
         """Apply `change` to the freshest document on disk and write it atomically."""
@@ -460,13 +531,63 @@ class ProgressStore:
             record.setdefault(key, default)
         return record
 
-    def record_attempt(self, pack: str, lesson: str, exercise: str, correct: bool) -> Progress:
-        """Count one attempt; a correct one marks the exercise solved (for good)."""
+    def record_attempt(
+        self,
+        pack: str,
+        lesson: str,
+        exercise: str,
+        correct: bool,
+        lesson_exercises: tuple[str, ...] = (),
+    ) -> Progress:
+        """Count one attempt; a correct one marks the exercise solved (for good), and the
+        lesson completed (for good) once every one of `lesson_exercises` is solved."""
+        return self.record_answer(pack, lesson, exercise, correct, lesson_exercises)[0]
+
+    def record_answer(
+        self,
+        pack: str,
+        lesson: str,
+        exercise: str,
+        correct: bool,
+        lesson_exercises: tuple[str, ...] = (),
+    ) -> tuple[Progress, bool]:
+        """An attempt, with the tutor's policy applied in the same write: after
+        REVEAL_AFTER wrong attempts the solution counts as revealed. Returns the progress
+        and whether this attempt revealed the solution."""
+        revealed = False
 
         def change(data: dict[str, Any]) -> None:
+            nonlocal revealed
             record = self._exercise(data, pack, lesson, exercise)
             record["attempts"] += 1
             record["solved"] = record["solved"] or correct
+            wrong = record["attempts"] - (1 if record["solved"] else 0)
+            if not record["solved"] and not record["revealed"] and wrong >= REVEAL_AFTER:
+                record["revealed"] = revealed = True
+            self._complete_if_solved(data, pack, lesson, lesson_exercises)
+
+        return self.update(change), revealed
+
+    @classmethod
+    def _complete_if_solved(
+        cls, data: dict[str, Any], pack: str, lesson: str, exercises: tuple[str, ...]
+    ) -> None:
+        if not exercises:
+            return
+        record = cls._lesson(data, pack, lesson)
+        solved = record.setdefault("exercises", {})
+        if all(solved.get(e, {}).get("solved") is True for e in exercises):
+            record["completed"] = True
+
+    def record_completions(self, pack: Pack) -> Progress:
+        """Record as completed every lesson whose exercises are all solved (progress written
+        before completions were recorded; lessons that gained exercises stay completed)."""
+
+        def change(data: dict[str, Any]) -> None:
+            for lesson in pack.lessons:
+                ids = tuple(e.id for e in lesson.exercises)
+                if ids and not Progress(data).lesson_completed(pack.id, lesson.id):
+                    self._complete_if_solved(data, pack.id, lesson.id, ids)
 
         return self.update(change)
 
@@ -495,11 +616,13 @@ class ProgressStore:
 
         return self.update(change)
 
-    def set_last(self, pack: str, lesson: str) -> Progress:
-        """Remember the lesson visited last."""
+    def set_last(self, pack: str, lesson: str, opened_from: Path | None = None) -> Progress:
+        """Remember the lesson visited last (and where its pack was opened from)."""
 
         def change(data: dict[str, Any]) -> None:
             data["last"] = {"pack": pack, "lesson": lesson}
+            if opened_from is not None:
+                data["packs"].setdefault(pack, {})["opened_from"] = str(opened_from)
 
         return self.update(change)
 

@@ -70,6 +70,9 @@ class Snapshot:
     """Facts computed for this step (memory costs of the tempting wrong formulas)."""
     graph: tuple | None = None
     """The autograd graph under `loss` (after the forward mse step)."""
+    inputs: dict[str, Tensor] = field(default_factory=dict)
+    """What the step read that the learner needs to predict the next gradient (`out` and
+    `y` at the loss)."""
 
 
 def _clone(t: Tensor | None) -> Tensor | None:
@@ -185,6 +188,7 @@ class Stepper:
         notes: tuple[str, ...] = ()
         graph = None
         loss = None
+        inputs: dict[str, Tensor] = {}
         if node == "lin1":
             self.known = {}  # a fresh graph: intermediate gradients start over
             a.clear()
@@ -200,6 +204,7 @@ class Stepper:
             a["loss"] = mse(a["out"], self.y)
             loss = float(a["loss"].detach())
             result = {"loss": a["loss"]}
+            inputs = {"out": a["out"].detach(), "y": self.y}
             n = self.sizes[0]
             notes = (
                 f"Without squeeze, out − y would broadcast ({n}, 1) against ({n},) to ({n}, {n}): "
@@ -215,6 +220,7 @@ class Stepper:
             loss=loss,
             notes=notes,
             graph=graph,
+            inputs=inputs,
         )
 
     def _backward_step(self, node: str) -> Snapshot:
@@ -297,16 +303,25 @@ class Stepper:
         return self._record("zero_grad", "network", "for p in params: p.grad = None")
 
     def accumulate(self) -> Snapshot:
-        """A fresh forward and backward pass without zeroing: .grad grows by the new gradient."""
+        """Exactly one more backward pass into .grad, without zeroing: the pass in progress
+        is finished, or else a fresh forward and backward pass is run."""
         self.cursor = len(self.history) - 1
-        if self.position != 0:
-            self.run_pass()
         return self.run_pass()
 
     def update(self, lr: float | None = None) -> Snapshot:
         """One SGD step under no_grad: p -= lr * p.grad; reports the loss before and after."""
         lr = self.lr if lr is None else lr
         self.cursor = len(self.history) - 1
+        if all(v.grad is None for v in self.params.values()):
+            return self._record(
+                "update",
+                "network",
+                f"with torch.no_grad(): p -= {lr:g} * p.grad",
+                notes=(
+                    "No step taken: every .grad is None, so there are no gradients to step "
+                    "with. Run a backward pass first (→ to the end of the pass, or a).",
+                ),
+            )
         before = self.loss_now()
         with torch.no_grad():
             for v in self.params.values():
@@ -441,13 +456,29 @@ def judge_prediction(answer: str, target: Tensor, env: dict[str, Tensor], label:
             f"Not quite: {label} has shape {tensorlang.describe_shape(target)}; yours has {tensorlang.describe_shape(got)}.",
             answer,
         )
-    if torch.allclose(got, target, rtol=tolerance, atol=tolerance * 1e-3):
+    close = torch.isclose(got, target, rtol=tolerance, atol=tolerance * 1e-3)
+    if bool(close.all()):
         return Verdict("correct", f"Correct: that is autograd's {label}.", answer)
+    return Verdict("incorrect", _differences(label, got, target, close), answer)
+
+
+def _differences(label: str, got: Tensor, target: Tensor, close: Tensor) -> str:
+    """Which entries differ, element by element (a count when there are many)."""
+    wrong = (~close).nonzero().tolist()
+    total = target.numel()
+    if total <= 12:
+        shown = []
+        for index in wrong[:6]:
+            at = f"[{', '.join(str(i) for i in index)}]" if index else ""
+            shown.append(
+                f"{label}{at} is {float(target[tuple(index)]):.4g}, yours {float(got[tuple(index)]):.4g}"
+            )
+        more = f" (and {len(wrong) - 6} more)" if len(wrong) > 6 else ""
+        return f"Not quite: {len(wrong)} of {total} entries differ: " + "; ".join(shown) + more + "."
     diff = float((got - target).abs().max())
-    return Verdict(
-        "incorrect",
-        f"Not quite: right shape, but it differs from autograd's {label} by up to {diff:.3g}.",
-        answer,
+    return (
+        f"Not quite: {len(wrong)} of {total} entries differ from autograd's {label}; "
+        f"the largest difference is {diff:.3g}."
     )
 
 

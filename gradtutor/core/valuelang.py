@@ -258,3 +258,19 @@ def _evaluate(chunk: str, start: int) -> float:
     if value is None or not math.isfinite(value):
         raise MathError(f"`{chunk.strip()}` is not a finite number")
     return value
+
+
+def format_number(v: float) -> str:
+    """A number as a learner writes it: `-32`, `0.25`, `6.01`, `1e-07`."""
+    if not math.isfinite(v):
+        return "undefined" if math.isnan(v) else ("∞" if v > 0 else "-∞")
+    if v == int(v) and abs(v) < 1e12:
+        return str(int(v))
+    return f"{v:.6g}"
+
+
+def format_value(value: Value) -> str:
+    """A parsed value as it reads back: `[-32, -40]`, `10`."""
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return format_number(value)

@@ -7,24 +7,31 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Markdown, Static
 
 from ..core.mathtext import markdown_math
 from ..core.packs import Exercise, Lesson, Pack, Prose
 from ..widgets.blocks import ActionBlock
-from ..widgets.exercise import AnswerChecked, ExerciseView, ProgressSaved
+from ..widgets.exercise import AnswerChecked, ExerciseView, ProgressSaved, region_in
 from ..widgets.inputs import AnswerInput
 
 
 class LessonScreen(Screen[None]):
-    """Shows one lesson; completes it when every exercise is solved (or, with none, at its end)."""
+    """Shows one lesson; completes it when every exercise is solved (or, with none, at its end).
+
+    Focus follows what is on screen: an answer field has focus only while it is fully in
+    view, so no key answers an exercise the learner cannot see. Scrolling hands focus to
+    the first unsolved exercise in view, or to the lesson itself (arrow keys then scroll).
+    """
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("ctrl+n", "next_lesson", "Next lesson"),
+        Binding("ctrl+n", "next_lesson", "Next"),
         # priority: a focused choice list would otherwise take the keys to page its options
-        Binding("pagedown", "page_down", "Page down", show=False, priority=True),
+        Binding("pagedown", "page_down", "More", priority=True),
         Binding("pageup", "page_up", "Page up", show=False, priority=True),
     ]
 
@@ -35,6 +42,8 @@ class LessonScreen(Screen[None]):
         self.sub_title = f"{pack.title} · {lesson.title}"
 
     def compose(self) -> ComposeResult:
+        from ..core.variants import learner_variant
+
         yield Header()
         progress = self.app.progress  # type: ignore[attr-defined]
         with VerticalScroll(id="lesson-body"):
@@ -46,24 +55,60 @@ class LessonScreen(Screen[None]):
                 elif isinstance(segment, Exercise):
                     number += 1
                     record = progress.exercise(self.pack.id, self.lesson.id, segment.id)
-                    yield ExerciseView(self.pack, self.lesson, segment, number, record)
+                    variant = learner_variant(progress.learner, segment.address)
+                    yield ExerciseView(self.pack, self.lesson, segment, number, record, variant)
                 else:
                     yield ActionBlock(segment)
             yield Static(Text("— end of the lesson —"), classes="lesson-end", markup=False)
         yield Footer()
 
+    @property
+    def body(self) -> VerticalScroll:
+        """The scrolling lesson."""
+        return self.query_one("#lesson-body", VerticalScroll)
+
     def on_mount(self) -> None:
-        views = list(self.query(ExerciseView))
-        first = next((v for v in views if v.status != "solved"), None)
-        if first is not None:
-            first.focus_answer(scroll=False)  # the lesson opens at its top
-        else:
-            self.query_one("#lesson-body").focus()
-        self.app.save_progress(lambda store: store.set_last(self.pack.id, self.lesson.id))  # type: ignore[attr-defined]
-        self.call_after_refresh(self._replay_typeahead)
-        body = self.query_one("#lesson-body", VerticalScroll)
+        body = self.body
+        body.focus()
+        self.app.save_progress(  # type: ignore[attr-defined]
+            lambda store: store.set_last(self.pack.id, self.lesson.id, self.pack.path)
+        )
+        self.call_after_refresh(self._open_where_the_learner_left)
         self.watch(body, "scroll_y", self._scrolled, init=False)
-        self.call_after_refresh(self._scrolled)
+
+    def _open_where_the_learner_left(self) -> None:
+        """A lesson opens at its top; a lesson already started, at its first unsolved
+        exercise. Then focus goes to what is in view, and typed-ahead keys follow."""
+        views = list(self.query(ExerciseView))
+        started = any(v.record.attempts or v.status != "unsolved" for v in views)
+        first = next((v for v in views if v.status != "solved"), None)
+        if started and first is not None:
+            self.body.scroll_to_widget(first, animate=False, top=True, immediate=True)
+        self.call_after_refresh(self._after_opening)
+
+    def _after_opening(self) -> None:
+        self._scrolled()  # focus to what is in view: it lands after this refresh
+        self.call_after_refresh(self._replay_typeahead)
+
+    def in_view(self, widget: Widget) -> bool:
+        """Whether a widget of the lesson is entirely on screen."""
+        body = self.body
+        window = body.scrollable_content_region.at_offset(body.scroll_offset)
+        region = region_in(widget, body)
+        return bool(region.size) and window.contains_region(region)
+
+    def sync_focus(self) -> None:
+        """Keep focus on something in view: the focused answer field while it is fully on
+        screen, else the first unsolved exercise that is, else the lesson itself."""
+        focused = self.focused
+        if focused is not None and focused is not self.body and self.in_view(focused):
+            return
+        for view in self.query(ExerciseView):
+            if view.status != "solved" and self.in_view(view.answer_field):
+                view.focus_answer(scroll=False)
+                return
+        if focused is not None and focused is not self.body:
+            self.body.focus(scroll_visible=False)
 
     async def _replay_typeahead(self) -> None:
         """Keys typed while the lesson opened, given to the answer field in order."""
@@ -80,7 +125,8 @@ class LessonScreen(Screen[None]):
                 self.app.post_message(events.Key(key, character))
 
     def _scrolled(self, _: float | None = None) -> None:
-        """A lesson without exercises is completed when its end is reached."""
+        """Focus follows the view; a lesson without exercises is completed at its end."""
+        self.sync_focus()
         if self.lesson.exercises:
             return
         body = self.query_one("#lesson-body", VerticalScroll)
@@ -94,7 +140,8 @@ class LessonScreen(Screen[None]):
         if event.progress is not None:
             self.app.set_progress(event.progress)  # type: ignore[attr-defined]
         if event.verdict.correct:
-            self._focus_next_unsolved(event.view)
+            # the verdict stays in view; focus moves on only to an exercise also in view
+            self.call_after_refresh(self._focus_next_unsolved, event.view)
 
     @on(ProgressSaved)
     def progress_saved(self, event: ProgressSaved) -> None:
@@ -104,8 +151,10 @@ class LessonScreen(Screen[None]):
         views = list(self.query(ExerciseView))
         later = views[views.index(after) + 1 :]
         nxt = next((v for v in later if v.status != "solved"), None)
-        if nxt is not None:
-            nxt.focus_answer()
+        if nxt is not None and self.in_view(nxt.answer_field):
+            nxt.focus_answer(scroll=False)
+        elif self.focused is not None and not self.in_view(self.focused):
+            self.body.focus(scroll_visible=False)
 
     @on(ActionBlock.Opened)
     def open_block(self, event: ActionBlock.Opened) -> None:
@@ -120,7 +169,25 @@ class LessonScreen(Screen[None]):
         self.app.open_lesson(self.pack, self.pack.lessons[index + 1], replace=True)  # type: ignore[attr-defined]
 
     def action_page_down(self) -> None:
-        self.query_one("#lesson-body", VerticalScroll).scroll_page_down()
+        """Read on: a page down, stopping at an unsolved exercise the page would cut."""
+        body = self.body
+        window = body.scrollable_content_region.at_offset(body.scroll_offset)
+        for view in self.query(ExerciseView):
+            if view.status == "solved":
+                continue
+            field = region_in(view.answer_field, body)
+            whole = region_in(view, body)
+            if field.bottom > window.bottom and whole.y < window.bottom + window.height:
+                if whole.y >= window.y:  # it begins on this page or the next: show it whole
+                    body.scroll_to_region(
+                        Region(whole.x, whole.y, whole.width, field.bottom - whole.y),
+                        animate=False,
+                        immediate=True,
+                    )
+                    self.call_after_refresh(self.sync_focus)
+                    return
+        body.scroll_page_down(animate=False)
 
     def action_page_up(self) -> None:
-        self.query_one("#lesson-body", VerticalScroll).scroll_page_up()
+        """Back a page."""
+        self.body.scroll_page_up(animate=False)

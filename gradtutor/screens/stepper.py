@@ -1,7 +1,9 @@
 """The network stepper: forward and backward through linear → ReLU → linear → MSE.
 
 Every key press does one node's work in a thread worker (the core `Stepper`) and posts
-`StepComputed`; the screen renders the frozen snapshot it carries.
+`StepComputed`; the screen renders the frozen snapshot it carries, its tensors already
+summarised. While the prediction field has focus, letters are typed there: no
+single-letter binding fires.
 """
 
 from __future__ import annotations
@@ -20,47 +22,52 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Sparkline, Static, Tree
 
 from ..core.sizes import MAX_SEED, NetworkSize
-from ..widgets.tensor_view import TensorView, render_tensor
+from ..core.summary import TensorSummary, summarize
+from ..widgets.inputs import AnswerInput
+from ..widgets.tensor_view import TensorView
 
 LEAVES = ("w1", "b1", "w2", "b2")
 CHAIN = ("x", "lin1", "relu", "lin2", "mse", "loss")
+LOSS_HINT = "loss: an update (u) or training (t) draws its curve here"
+_LETTER_ACTIONS = {"predict", "zero_grad", "accumulate", "update", "train", "reset"}
 
 
 class StepComputed(Message):
-    """A stepper action finished (posted from the worker, with its tensors already rendered)."""
+    """A stepper action finished (posted from the worker, its tensors summarised)."""
 
     def __init__(
         self,
         snapshot: Any,
         losses: list[float],
-        panels: list[tuple[str, Any, Text]] | None = None,
-        grads: dict[str, tuple[Any, bool, Text]] | None = None,
+        panels: list[tuple[str, TensorSummary]] | None = None,
+        grads: dict[str, tuple[TensorSummary | None, bool]] | None = None,
         verdict: Any = None,
         error: str | None = None,
+        target: str | None = None,
     ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.losses = losses
         self.panels = panels or []
-        """(label, tensor, rendered Text) for the upstream gradient and the step's results."""
+        """(label, summary) for what the step read, its upstream gradient and its results."""
         self.grads = grads or {}
-        """leaf -> (.grad, changed since the previous snapshot, rendered Text)."""
+        """leaf -> (.grad summary or None, changed since the previous snapshot)."""
         self.verdict = verdict
         self.error = error
+        self.target = target
+        """The gradient to predict before the next step (None: no prediction asked)."""
 
 
-def render_snapshot(
+def summarize_snapshot(
     snap: Any, prev: Any
-) -> tuple[list[tuple[str, Any, Text]], dict[str, tuple[Any, bool, Text]]]:
-    """Render every tensor of a snapshot (in the worker: statistics of large tensors take time)."""
-    panels = []
+) -> tuple[list[tuple[str, TensorSummary]], dict[str, tuple[TensorSummary | None, bool]]]:
+    """Summaries of every tensor of a snapshot (in the worker: large tensors take time)."""
+    panels = [(name, summarize(value)) for name, value in snap.inputs.items()]
     if snap.upstream is not None:
-        panels.append(
-            ("upstream gradient", snap.upstream, render_tensor("upstream gradient", snap.upstream))
-        )
+        panels.append(("upstream gradient", summarize(snap.upstream)))
     for name, value in snap.result.items():
         label = name.replace("_g", ".g") if name.endswith("_g") else name
-        panels.append((label, value, render_tensor(label, value)))
+        panels.append((label, summarize(value)))
     grads = {}
     for name in LEAVES:
         before = prev.grads.get(name) if prev is not None else None
@@ -68,7 +75,7 @@ def render_snapshot(
         changed = (before is None) != (now is None) or (
             now is not None and before is not None and not bool((now == before).all())
         )
-        grads[name] = (now, changed, render_tensor(f"{name}.grad", now, changed))
+        grads[name] = (None if now is None else summarize(now), changed)
     return panels, grads
 
 
@@ -79,11 +86,11 @@ def chain_text(snapshot: Any) -> Text:
     node = snapshot.node if phase in ("forward", "backward") else None
     for i, name in enumerate(CHAIN):
         if i:
-            text.append(" ─→ " if phase != "backward" else " ←─ ", style="dim")
+            text.append(" → " if phase != "backward" else " ← ", style="dim")
         style = (
             "bold reverse " + ("green" if phase == "forward" else "magenta") if name == node else ""
         )
-        text.append(f" {name} ", style=style)
+        text.append(f"{name}", style=style)
     label = {
         "forward": "forward pass",
         "backward": "backward pass",
@@ -91,7 +98,7 @@ def chain_text(snapshot: Any) -> Text:
         "update": "SGD update",
         "reset": "new network",
     }
-    text.append(f"    {label.get(phase, phase)}", style="italic")
+    text.append(f"   {label.get(phase, phase)}", style="italic")
     return text
 
 
@@ -107,15 +114,16 @@ class StepperScreen(Screen[None]):
     """Walk the lesson network node by node and watch every .grad fill in."""
 
     BINDINGS = [
-        Binding("right,n", "step", "Step"),
-        Binding("left,b", "back", "Back a step"),
+        Binding("right,n", "step", "Step", key_display="→"),
+        Binding("left,b", "back", "Back", key_display="←"),
         Binding("p", "predict", "Predict"),
-        Binding("z", "zero_grad", "zero_grad"),
-        Binding("a", "accumulate", "Accumulate"),
+        Binding("a", "accumulate", "Again"),
         Binding("u", "update", "Update"),
-        Binding("t", "train", "Train 10"),
-        Binding("r", "reset", "Reset (new seed)"),
-        Binding("escape", "leave", "Back"),
+        # beyond 80 columns of footer: in F1 and the command palette
+        Binding("z", "zero_grad", "Zero the gradients", show=False),
+        Binding("t", "train", "Train ten steps", show=False),
+        Binding("r", "reset", "Reset with the next seed", show=False),
+        Binding("escape", "leave", "Leave"),
     ]
 
     busy: reactive[bool] = reactive(False)
@@ -125,11 +133,16 @@ class StepperScreen(Screen[None]):
         super().__init__()
         self.network = size or NetworkSize()
         self.stepper: Any = None
+        """The core Stepper: made and used in the worker only (never on the UI thread)."""
+        self.target: str | None = None
+        """The gradient to predict next (from the last snapshot), or None."""
+        self.started = False
+        """True once a first snapshot was shown."""
         self.sub_title = self._title()
 
     def _title(self) -> str:
         s = self.network
-        return f"network stepper · n = {s.n}, d_in = {s.d_in}, hidden = {s.hidden}, seed = {s.seed}"
+        return f"stepper · {s.n}×{s.d_in}×{s.hidden} · seed {s.seed}"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -139,33 +152,33 @@ class StepperScreen(Screen[None]):
                 yield Static("", id="formula", markup=False)
                 yield Vertical(id="results")
                 yield Static("", id="notes", markup=False)
-                yield Input(
-                    placeholder="Predict the next gradient: a number, a list or a formula (p)",
-                    id="predict",
-                )
+                yield AnswerInput(placeholder="Predict the next gradient", id="predict")
                 yield Static("", id="prediction", markup=False)
             with VerticalScroll(id="step-right"):
                 yield Static(Text(".grad of the leaves", style="bold"), markup=False)
                 for name in LEAVES:
                     yield TensorView(f"{name}.grad", id=f"grad-{name}", classes="grad")
                 yield Sparkline([], id="loss-curve")
-                yield Static(
-                    Text("loss: updates (u, t) draw its curve here", style="dim"),
-                    id="loss-text",
-                    markup=False,
-                )
+                yield Static(Text(LOSS_HINT, style="dim"), id="loss-text", markup=False)
                 yield Tree(Text("autograd graph (after the forward pass)"), id="graph")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#predict", Input).display = False
         self.query_one("#loss-curve", Sparkline).display = False
-        self.run_action(lambda s: s.current, start=True)
+        self.query_one("#graph", Tree).guide_depth = 2
+        self.run_step(lambda s: s.current, start=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Letter keys act only while no text field has focus."""
+        if action in _LETTER_ACTIONS and isinstance(self.focused, Input):
+            return False
+        return True
 
     # -- the worker ------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False)
-    def run_action(self, action: Any, start: bool = False) -> None:
+    def run_step(self, action: Any, start: bool = False) -> None:
         """Run one stepper action off the UI thread and post the snapshot."""
         try:
             if start or self.stepper is None:
@@ -173,6 +186,8 @@ class StepperScreen(Screen[None]):
 
                 s = self.network
                 self.stepper = Stepper(s.n, s.d_in, s.hidden, s.seed, s.lr)
+            from ..core.stepper import prediction_target
+
             previous = self.stepper.current
             result = action(self.stepper)
             verdict = None
@@ -180,10 +195,10 @@ class StepperScreen(Screen[None]):
                 verdict, result = result
             if result is None:  # nothing to do (a prediction when no backward step is next)
                 result = self.stepper.current
-            panels, grads = render_snapshot(result, previous)
-            self.post_message(
-                StepComputed(result, list(self.stepper.losses), panels, grads, verdict)
-            )
+            panels, grads = summarize_snapshot(result, previous)
+            target = prediction_target(self.stepper)
+            losses = list(self.stepper.losses)
+            self.post_message(StepComputed(result, losses, panels, grads, verdict, target=target))
         except MemoryError:
             self.post_message(
                 StepComputed(None, [], error="there is not enough memory for this network")
@@ -196,7 +211,7 @@ class StepperScreen(Screen[None]):
         if self.busy:
             return
         self.busy = True
-        self.run_action(action)
+        self.run_step(action)
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -205,14 +220,36 @@ class StepperScreen(Screen[None]):
         self.busy = False
         if event.error:
             # On screen where the learner looks, not only in a passing notification.
-            message = Text(f"The step failed: {event.error}", style="bold red")
-            if self.stepper is None:
-                message = Text(f"The stepper could not start: {event.error}", style="bold red")
+            what = "step failed" if self.started else "stepper could not start"
+            message = Text(f"The {what}: {event.error}", style="bold red")
             self.query_one("#chain", Static).update(message)
             self.notify(event.error, title="The step failed", severity="error", markup=False)
             return
         snap = event.snapshot
+        self.started = True
         self.query_one("#chain", Static).update(chain_text(snap))
+        self.query_one("#formula", Static).update(self._formula(snap))
+        results = self.query_one("#results", Vertical)
+        results.remove_children()
+        results.mount_all([TensorView(label, summary) for label, summary in event.panels])
+        self.query_one("#notes", Static).update(Text("\n".join(snap.notes), style="italic"))
+        for name, (summary, changed) in event.grads.items():
+            self.query_one(f"#grad-{name}", TensorView).show(summary, changed)
+        self._show_losses(event.losses)
+        if snap.graph is not None:
+            tree = self.query_one("#graph", Tree)
+            tree.clear()
+            graph_lines(snap.graph, tree.root)
+            tree.root.expand_all()
+        self._show_prediction_field(event.target)
+        prediction = self.query_one("#prediction", Static)
+        if event.verdict is not None:
+            self._show_verdict(event.verdict)
+        else:
+            prediction.update("")
+
+    @staticmethod
+    def _formula(snap: Any) -> Text:
         formula = Text(snap.formula, style="bold")
         if snap.local:
             formula.append(f"\nlocal derivative: {snap.local}", style="dim")
@@ -223,52 +260,43 @@ class StepperScreen(Screen[None]):
             )
         if snap.loss is not None:
             formula.append(f"\nloss = {snap.loss:.6g}")
-        self.query_one("#formula", Static).update(formula)
-        results = self.query_one("#results", Vertical)
-        results.remove_children()
-        results.mount_all(
-            [TensorView(label, value, rendered) for label, value, rendered in event.panels]
-        )
-        self.query_one("#notes", Static).update(Text("\n".join(snap.notes), style="italic"))
-        for name, (tensor, changed, rendered) in event.grads.items():
-            self.query_one(f"#grad-{name}", TensorView).show(tensor, changed, rendered)
+        return formula
+
+    def _show_losses(self, losses: list[float]) -> None:
         curve = self.query_one("#loss-curve", Sparkline)
-        curve.display = bool(event.losses)
-        if event.losses:
-            curve.data = event.losses
-            self.query_one("#loss-text", Static).update(
-                Text(
-                    f"loss over {len(event.losses)} values: {event.losses[0]:.4g} → {event.losses[-1]:.4g}",
-                    style="dim",
-                )
-            )
-        if snap.graph is not None:
-            tree = self.query_one("#graph", Tree)
-            tree.clear()
-            graph_lines(snap.graph, tree.root)
-            tree.root.expand_all()
-        target = self._prediction_target()
+        curve.display = bool(losses)
+        curve.data = losses
+        text = (
+            Text(f"loss over {len(losses)} values: {losses[0]:.4g} → {losses[-1]:.4g}", style="dim")
+            if losses
+            else Text(LOSS_HINT, style="dim")  # a reset starts the curve afresh
+        )
+        self.query_one("#loss-text", Static).update(text)
+
+    def _show_prediction_field(self, target: str | None) -> None:
+        """The prediction field before each backward step; it keeps focus from one to the
+        next, so a prediction typed after another never lands on a key binding."""
+        self.target = target
         predict = self.query_one("#predict", Input)
+        had_focus = self.focused is predict
         predict.display = target is not None
-        if target is not None:
-            predict.placeholder = (
-                f"Predict {target} before it is revealed: a number, a list or a formula (Enter)"
-            )
-        if event.verdict is not None:
-            self._show_verdict(event.verdict)
-        elif self.query_one("#prediction", Static).display:
-            self.query_one("#prediction", Static).update("")
-
-    def _prediction_target(self) -> str | None:
-        from ..core.stepper import prediction_target
-
-        return prediction_target(self.stepper) if self.stepper is not None else None
+        if target is None:
+            if had_focus:
+                self.set_focus(None)
+            return
+        predict.placeholder = f"Predict {target} (a number, list or formula; Enter alone: skip)"
+        if had_focus:
+            predict.focus(scroll_visible=False)
 
     def _show_verdict(self, verdict: Any) -> None:
         style = {"correct": "bold green", "incorrect": "bold red", "invalid": "bold yellow"}.get(
             verdict.verdict, "bold"
         )
-        self.query_one("#prediction", Static).update(Text(verdict.message, style=style))
+        prediction = self.query_one("#prediction", Static)
+        prediction.update(Text(verdict.message, style=style))
+        # the verdict (a shape, the entries that differ) in view, with the field under it
+        left = self.query_one("#step-left", VerticalScroll)
+        self.call_after_refresh(left.scroll_to_widget, prediction, animate=False)
 
     # -- actions -----------------------------------------------------------------------
 
@@ -285,11 +313,11 @@ class StepperScreen(Screen[None]):
         self._do(lambda s: s.zero_grad())
 
     def action_accumulate(self) -> None:
-        """Another forward and backward pass without zeroing: .grad grows."""
+        """Exactly one more backward pass, without zeroing: .grad grows."""
         self._do(lambda s: s.accumulate())
 
     def action_update(self) -> None:
-        """One SGD step under no_grad."""
+        """One SGD step under no_grad (or a sentence saying there is nothing to step with)."""
         self._do(lambda s: s.update())
 
     def action_train(self) -> None:
@@ -297,7 +325,7 @@ class StepperScreen(Screen[None]):
         self._do(lambda s: s.train(10))
 
     def action_reset(self) -> None:
-        """A new network from the next seed."""
+        """A new network from the next seed; the loss curve starts afresh."""
         seed = self.network.seed + 1 if self.network.seed < MAX_SEED else 0
         self.network = dataclasses.replace(self.network, seed=seed)
         self.sub_title = self._title()
@@ -322,10 +350,10 @@ class StepperScreen(Screen[None]):
     def prediction_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         answer = event.value
-        if not answer.strip():
+        event.input.value = ""
+        if not answer.strip():  # Enter alone: take the step without a prediction
+            self.action_step()
             return
         from ..core.stepper import predict
 
-        event.input.value = ""
-        self.set_focus(None)
         self._do(lambda s: predict(s, answer))

@@ -1,12 +1,15 @@
 """An exercise in place: prompt, answer field with live preview, verdict, hints, solution.
 
 Checking runs in a thread worker that calls the headless core and posts `AnswerChecked`
-back; the widget never blocks the screen. Learner text is shown as `rich.text.Text`,
-never as markup.
+back; the widget never blocks the screen. Learner and pack text is shown as
+`rich.text.Text`, never as markup. After every check the verdict, its feedback and the
+answer field are scrolled into view together; once the answer changes, the verdict on
+screen is dimmed and marked as the previous answer's.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -14,8 +17,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -29,21 +34,20 @@ from ..core.packs import (
     TensorExercise,
     ValueExercise,
 )
-from ..core.progress import ExerciseProgress, Progress
+from ..core.progress import REVEAL_AFTER, ExerciseProgress, Progress
 from ..core.text import visible
 from .inputs import AnswerInput
 
 if TYPE_CHECKING:
     from ..core.checking import Verdict
 
-REVEAL_AFTER = 3
-"""Wrong attempts after which the solution is shown."""
-
-_PLACEHOLDERS = {
-    "derivative": "Type an expression, e.g. 2x exp(-x^2)",
-    "value": "A number or a list, e.g. [-32, -40]",
-    "tensor": "A tensor expression, e.g. l2.T @ out.g",
+PLACEHOLDERS = {
+    "derivative": "An expression, as on paper: 3u² cos(u), e^(−u)/u, σ(u)…",
+    "value": "A number or a list: 0.25, [1.5, −2], [[1, 0], [0, 1]]",
+    "tensor": "A tensor expression: x.T @ x, l1.g.sum(1), (out − y).mean()…",
 }
+"""The example text of empty answer fields: the syntax, with names and numbers that
+answer no exercise of the built-in pack (a test checks it)."""
 
 
 class AnswerChecked(Message):
@@ -87,6 +91,22 @@ class ProgressSaved(Message):
         self.progress = progress
 
 
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def rich_text(text: str, style: str = "") -> Text:
+    """Feedback and option text: math as Unicode, `code` as code (never markup)."""
+    out = Text(style=style)
+    plain = visible(plain_math(text))
+    last = 0
+    for match in _CODE.finditer(plain):
+        out.append(plain[last : match.start()])
+        out.append(match.group(1), style="bold reverse")
+        last = match.end()
+    out.append(plain[last:])
+    return out
+
+
 def error_preview(answer: str, message: str, column: int | None) -> Text:
     """The answer with a caret under the column where it went wrong."""
     text = Text()
@@ -100,7 +120,11 @@ def error_preview(answer: str, message: str, column: int | None) -> Text:
 
 
 def preview_answer(ex: Exercise, answer: str) -> Text:
-    """What the answer field shows under the text: the parsed answer, or the error."""
+    """What the answer field shows under the text: the answer as read, or the error.
+
+    Derivatives are shown in the learner's own form (`2(3x + 1)` stays so), values as
+    the numbers read, tensor answers by their shape before they are submitted.
+    """
     if not answer.strip():
         return Text("")
     if isinstance(ex, DerivativeExercise):
@@ -108,25 +132,22 @@ def preview_answer(ex: Exercise, answer: str) -> Text:
 
         try:
             names = mathlang.variables(mathlang.parse(ex.function))
-            node = mathlang.parse(answer, names)
+            node = mathlang.parse(answer, names, equation=True)
         except mathlang.MathError as exc:
             return error_preview(answer, exc.message, exc.column)
-        try:
-            from ..core.pretty import pretty
-
-            shown = pretty(node)
-        except Exception:  # pretty-printing is a nicety; fall back to plain text
-            shown = mathlang.to_text(node)
-        return Text(shown, style="bold")
+        shown = Text(mathlang.pretty_text(node), style="bold")
+        if mathlang.is_equation(answer):
+            shown.append("   (the right-hand side of your equation)", style="dim")
+        return shown
     if isinstance(ex, ValueExercise):
-        from ..core.checking import _tensor_text, parse_value_answer
         from ..core.mathlang import MathError
+        from ..core.valuelang import format_value, parse_value
 
         try:
-            value = parse_value_answer(answer)
+            value = parse_value(answer)
         except MathError as exc:
             return error_preview(answer, exc.message, exc.column)
-        return Text(f"{_tensor_text(value)}", style="bold")
+        return Text(format_value(value), style="bold")
     if isinstance(ex, TensorExercise):
         from ..core import tensorlang
         from ..core.checking import evaluate_tensor_answer
@@ -140,8 +161,32 @@ def preview_answer(ex: Exercise, answer: str) -> Text:
     return Text("")
 
 
+def region_in(widget: Widget, ancestor: Widget) -> Region:
+    """A widget's region in the virtual (scrollable) space of one of its ancestors."""
+    region = widget.virtual_region_with_margin
+    node = widget
+    while node.parent is not None and node.parent is not ancestor:
+        container = node.parent
+        assert isinstance(container, Widget)
+        region = (
+            region.translate(container.styles.margin.top_left)
+            .translate(container.styles.border.spacing.top_left)
+            .translate(container.virtual_region_with_margin.offset)
+        )
+        node = container
+    return region
+
+
+_STYLES = {
+    "correct": ("✓ ", "bold green"),
+    "incorrect": ("✗ ", "bold red"),
+    "invalid": ("? ", "bold yellow"),
+    "undecided": ("~ ", "bold magenta"),
+}
+
+
 class ExerciseView(Vertical):
-    """One exercise of a lesson."""
+    """One exercise of a lesson, in the variant the learner sees."""
 
     BINDINGS = [
         Binding("f2", "hint", "Hint"),
@@ -154,7 +199,13 @@ class ExerciseView(Vertical):
     """True while a check runs in the worker."""
 
     def __init__(
-        self, pack: Pack, lesson: Lesson, exercise: Exercise, number: int, record: ExerciseProgress
+        self,
+        pack: Pack,
+        lesson: Lesson,
+        exercise: Exercise,
+        number: int,
+        record: ExerciseProgress,
+        variant: int = 0,
     ) -> None:
         super().__init__(classes=f"exercise kind-{exercise.kind}")
         self.pack = pack
@@ -162,7 +213,12 @@ class ExerciseView(Vertical):
         self.exercise = exercise
         self.number = number
         self.record = record
+        self.variant = variant
+        """The variant shown (its order of options, later its numbers)."""
         self.hints_shown = min(record.hints, len(exercise.hints))
+        self.checked_answer: str | None = None
+        """The answer the verdict on screen belongs to."""
+        self.verdict_text = Text()
         self.set_reactive(
             ExerciseView.status,
             "solved" if record.solved else "revealed" if record.revealed else "unsolved",
@@ -176,14 +232,19 @@ class ExerciseView(Vertical):
             markdown_math(self.exercise.prompt), classes="exercise-prompt", open_links=False
         )
         if isinstance(self.exercise, ChoiceExercise):
+            from ..core.variants import option_order
+
             options = [
-                Option(Text.assemble((f"{i}. ", "bold"), plain_math(opt.text)), id=str(i))
-                for i, opt in enumerate(self.exercise.options, 1)
+                Option(
+                    Text.assemble((f"{i}. ", "bold"), rich_text(self.exercise.options[k].text)),
+                    id=str(i),
+                )
+                for i, k in enumerate(option_order(self.exercise, self.variant), 1)
             ]
             yield OptionList(*options, classes="choice-options")
         else:
             yield AnswerInput(
-                placeholder=_PLACEHOLDERS[self.exercise.kind],
+                placeholder=PLACEHOLDERS[self.exercise.kind],
                 classes="answer-input",
                 select_on_focus=False,
             )
@@ -202,6 +263,11 @@ class ExerciseView(Vertical):
                 widget.display = False
         if self.status != "unsolved":
             self.show_solution()
+
+    @property
+    def answer_field(self) -> Widget:
+        """Where the learner answers: the input, or the list of options."""
+        return self.query(".answer-input, .choice-options").first()
 
     def header_text(self) -> Text:
         """`Exercise 2 · derivative` with the state of the exercise."""
@@ -241,10 +307,9 @@ class ExerciseView(Vertical):
 
     def focus_answer(self, scroll: bool = True) -> None:
         """Put the cursor where the learner answers (scrolling to it, unless told not to)."""
-        target = self.query(".answer-input, .choice-options").first()
-        target.focus(scroll_visible=False)
+        self.answer_field.focus(scroll_visible=False)
         if scroll:
-            self.call_after_refresh(self.scroll_visible)
+            self.call_after_refresh(self.scroll_visible, animate=False)
 
     def _show(self, selector: str, content: Text | str) -> None:
         """Update a Static, hiding it while it is empty."""
@@ -252,15 +317,41 @@ class ExerciseView(Vertical):
         widget.update(content)
         widget.display = bool(str(content))
 
+    def bring_verdict_into_view(self) -> None:
+        """Scroll the lesson so the answer field, the verdict and its feedback show together
+        (the answer field first, when they are taller than the screen)."""
+        body = next((a for a in self.ancestors if getattr(a, "id", None) == "lesson-body"), None)
+        if not isinstance(body, Widget):
+            return
+        verdict = self.query_one(".verdict", Static)
+        region = region_in(self.answer_field, body)
+        if verdict.display:
+            region = region.union(region_in(verdict, body))
+        body.scroll_to_region(region, animate=False, immediate=True)
+
     # -- answering ---------------------------------------------------------------------
 
     @on(Input.Changed, ".answer-input")
     def preview_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._mark_stale(event.value.strip() != self.checked_answer)
         if not event.value.strip():
             self._show(".answer-preview", "")
             return
         self.compute_preview(event.value)
+
+    def _mark_stale(self, stale: bool) -> None:
+        """Dim the verdict once the answer it judged has been changed."""
+        verdict = self.query_one(".verdict", Static)
+        if self.checking or not self.verdict_text.plain or verdict.has_class("-stale") == stale:
+            return
+        verdict.set_class(stale, "-stale")
+        if stale:
+            text = Text("For your previous answer:\n", style="italic")
+            text.append_text(self.verdict_text)
+            verdict.update(text)
+        else:
+            verdict.update(self.verdict_text)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def compute_preview(self, answer: str) -> None:
@@ -303,11 +394,17 @@ class ExerciseView(Vertical):
                 self.submit(str(index))
 
     def submit(self, answer: str) -> None:
-        """Check an answer in the worker (ignored while a check is running)."""
+        """Check an answer in the worker: once per decision (the answer just judged, again,
+        is not checked again), never while a check is running."""
         if self.checking:
             return
         if not answer.strip() and not isinstance(self.exercise, ChoiceExercise):
             self._show(".verdict", Text("Type an answer first.", style="italic"))
+            return
+        if answer.strip() == self.checked_answer:
+            self.bring_verdict_into_view()
+            if not isinstance(self.exercise, ChoiceExercise):
+                self.notify("That answer was just checked; change it to try again.", markup=False)
             return
         self.checking = True
         self.check_answer(answer)
@@ -320,7 +417,7 @@ class ExerciseView(Vertical):
         try:
             from ..core.checking import check_exercise
 
-            verdict = check_exercise(self.exercise, answer)
+            verdict = check_exercise(self.exercise, answer, variant=self.variant)
         except Exception:  # a bug in checking must not close the tutor
             from ..core.checking import Verdict
 
@@ -330,14 +427,13 @@ class ExerciseView(Vertical):
         store = self.app.store  # type: ignore[attr-defined]
         try:
             if verdict.spends_attempt and verdict.verdict != "undecided":
-                progress = store.record_attempt(
-                    self.pack.id, self.lesson.id, self.exercise.id, verdict.correct
+                progress, revealed = store.record_answer(
+                    self.pack.id,
+                    self.lesson.id,
+                    self.exercise.id,
+                    verdict.correct,
+                    tuple(e.id for e in self.lesson.exercises),
                 )
-                record = progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
-                wrong = record.attempts - (1 if record.solved else 0)
-                if not record.solved and not record.revealed and wrong >= REVEAL_AFTER:
-                    progress = store.record_reveal(self.pack.id, self.lesson.id, self.exercise.id)
-                    revealed = True
         except OSError as exc:
             self._report_unsaved(exc)
         self.post_message(AnswerChecked(self, answer, verdict, progress, revealed))
@@ -348,21 +444,14 @@ class ExerciseView(Vertical):
         verdict = event.verdict
         if event.progress is not None:
             self.record = event.progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
+        icon, style = _STYLES[verdict.verdict]
         text = Text()
-        style = {
-            "correct": "bold green",
-            "incorrect": "bold red",
-            "invalid": "bold yellow",
-            "undecided": "bold magenta",
-        }[verdict.verdict]
-        icon = {"correct": "✓ ", "incorrect": "✗ ", "invalid": "? ", "undecided": "~ "}[
-            verdict.verdict
-        ]
-        text.append(icon + visible(plain_math(verdict.message)), style=style)
+        text.append_text(rich_text(icon + verdict.message, style))
         if verdict.verdict == "invalid":
             text.append("\nThis cost no attempt.", style="dim")
         if verdict.feedback:
-            text.append("\n" + plain_math(verdict.feedback))
+            text.append("\n")
+            text.append_text(rich_text(verdict.feedback))
         if verdict.counterexample:
             text.append("\n" + verdict.counterexample_sentence(), style="dim")
         if verdict.verdict == "incorrect" and self.status == "unsolved":
@@ -372,6 +461,10 @@ class ExerciseView(Vertical):
                     f"\n{left} more wrong attempt{'s' if left != 1 else ''} before the solution is shown (F3 shows it now).",
                     style="dim",
                 )
+        self.checked_answer = event.answer.strip() if verdict.verdict != "undecided" else None
+        self.verdict_text = text
+        verdict_widget = self.query_one(".verdict", Static)
+        verdict_widget.remove_class("-stale")
         self._show(".verdict", text)
         if verdict.correct:
             self.status = "solved"
@@ -381,6 +474,7 @@ class ExerciseView(Vertical):
             self.show_solution()
         else:
             self.query_one(".exercise-head", Static).update(self.header_text())
+        self.call_after_refresh(self.bring_verdict_into_view)
 
     # -- hints and the solution ---------------------------------------------------------
 
@@ -393,9 +487,11 @@ class ExerciseView(Vertical):
         if self.hints_shown >= len(hints):
             self.notify("That was the last hint. F3 shows the solution.", markup=False)
             return
-        self.query_one(".hints", Vertical).mount(self.hint_widget(self.hints_shown))
+        hint = self.hint_widget(self.hints_shown)
+        self.query_one(".hints", Vertical).mount(hint)
         self.hints_shown += 1
         self.query_one(".exercise-head", Static).update(self.header_text())
+        self.call_after_refresh(hint.scroll_visible, animate=False)
         self.save(
             lambda store: store.record_hint(
                 self.pack.id, self.lesson.id, self.exercise.id, self.hints_shown
@@ -409,7 +505,7 @@ class ExerciseView(Vertical):
             self.save(
                 lambda store: store.record_reveal(self.pack.id, self.lesson.id, self.exercise.id)
             )
-        self.show_solution()
+        self.show_solution(scroll=True)
 
     @work(thread=True, group="save", exit_on_error=False)
     def save(self, change: Any) -> None:
@@ -427,14 +523,14 @@ class ExerciseView(Vertical):
             self.app.notify, f"Progress could not be saved: {exc}", severity="error", markup=False
         )
 
-    def show_solution(self) -> None:
+    def show_solution(self, scroll: bool = False) -> None:
         """Show the solution text, or the reference answer when the author wrote none."""
         solution = self.query_one(".solution", Markdown)
         solution.display = True
-        self.load_solution()
+        self.load_solution(scroll)
 
     @work(thread=True, group="solution", exit_on_error=False)
-    def load_solution(self) -> None:
+    def load_solution(self, scroll: bool = False) -> None:
         """Build the solution Markdown (may need torch or sympy) off the UI thread."""
         ex = self.exercise
         parts = []
@@ -443,7 +539,7 @@ class ExerciseView(Vertical):
         try:
             from ..core.checking import reference_text
 
-            reference = reference_text(ex)
+            reference = reference_text(ex, self.variant)
             if isinstance(ex, DerivativeExercise) and reference is None:
                 from ..core.sandbox import shared_sandbox
 
@@ -458,9 +554,11 @@ class ExerciseView(Vertical):
         except Exception:  # the solution text is a nicety; never fail on it
             pass
         text = markdown_math("**Solution.** " + "\n\n".join(parts)) if parts else ""
-        self.app.call_from_thread(self._set_solution, text)
+        self.app.call_from_thread(self._set_solution, text, scroll)
 
-    def _set_solution(self, text: str) -> None:
+    def _set_solution(self, text: str, scroll: bool = False) -> None:
         solution = self.query_one(".solution", Markdown)
         solution.update(text)
         solution.display = bool(text)
+        if scroll and text:
+            self.call_after_refresh(solution.scroll_visible, animate=False)
