@@ -30,7 +30,15 @@ from .core.packs import (
 )
 from .core.paths import default_pack_dirs, home_dir
 from .core.problems import ProblemList
-from .core.progress import HomeUnusable, Progress, ProgressStore, empty, lesson_states
+from .core.progress import (
+    HomeUnusable,
+    LessonState,
+    Progress,
+    ProgressStore,
+    completions_to_record,
+    empty,
+    lesson_states,
+)
 from .core.sizes import NetworkSize
 
 
@@ -51,10 +59,16 @@ class GradTutorApp(App[None]):
     """True once torch, sympy and the checker are imported (after the first paint)."""
 
     def __init__(
-        self, pack_dirs: list[Path], home: Path, stepper: NetworkSize | None = None
+        self,
+        pack_dirs: list[Path],
+        home: Path,
+        stepper: NetworkSize | None = None,
+        unlock_all: bool = False,
     ) -> None:
         super().__init__()
         self.pack_dirs = pack_dirs
+        self.unlock_all = unlock_all
+        """An instructor's preview: every lesson open, nothing written to progress."""
         self.initial_stepper = stepper
         """The network to open the stepper on at start (`gradtutor stepper`)."""
         self.store = ProgressStore(home)
@@ -84,12 +98,27 @@ class GradTutorApp(App[None]):
             self.packs.append(result.pack)
         self.progress = self._load_progress()
 
+    def states(self, pack: Pack) -> dict[str, LessonState]:
+        """Every lesson's state in this session (nothing locked in a preview)."""
+        return lesson_states(pack, self.progress, self.unlock_all)
+
     def _load_progress(self) -> Progress:
-        """The progress on disk; in memory only (and said so) when the home is unusable."""
+        """The progress on disk; in memory only (and said so) when the home is unusable,
+        or in a preview. Completions not yet recorded are recorded now."""
+        if self.unlock_all:
+            self.progress_problem = (
+                "Preview: every lesson is open, and nothing is written to your progress."
+            )
+            self.store.use_memory()
+            return self.store.load()
         try:
             self.store.check_home()
             self.store.start()
-            return self.store.load()
+            progress = self.store.load()
+            for pack in self.packs:
+                if completions_to_record(pack, progress):
+                    progress = self.store.record_completions(pack)
+            return progress
         except OSError as exc:
             why = exc.sentence() if isinstance(exc, HomeUnusable) else str(exc)
             self.progress_problem = (
@@ -198,10 +227,10 @@ class GradTutorApp(App[None]):
 
     def set_progress(self, progress: Progress) -> None:
         """Adopt a progress snapshot: announce unlocked lessons, refresh the browser."""
-        before = {pack.id: lesson_states(pack, self.progress) for pack in self.packs}
+        before = {pack.id: self.states(pack) for pack in self.packs}
         self.progress = progress
         for pack in self.packs:
-            after = lesson_states(pack, progress)
+            after = lesson_states(pack, progress, self.unlock_all)
             old = before[pack.id]
             for lesson in pack.lessons:
                 was, now = old[lesson.id].status, after[lesson.id].status
@@ -228,10 +257,10 @@ class GradTutorApp(App[None]):
 
     def open_lesson(self, pack: Pack, lesson: Lesson, replace: bool = False) -> None:
         """Open a lesson unless it is locked (then say what it waits for)."""
-        state = lesson_states(pack, self.progress)[lesson.id]
+        state = self.states(pack)[lesson.id]
         if state.status == "locked":
             self.notify(
-                f"Complete {', '.join(state.waits_for)} first.",
+                f"Complete {pack.titles(state.waits_for)} first.",
                 title=f"{lesson.title} is locked",
                 markup=False,
             )
@@ -279,7 +308,7 @@ class GradTutorApp(App[None]):
         keys the footer has no room for are one search away)."""
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
+        for active in screen.active_bindings.values():
             binding = active.binding
             if not binding.description or binding.action in seen or not active.enabled:
                 continue
@@ -305,10 +334,12 @@ def create_app(
     pack_dirs: list[Path] | None = None,
     home: Path | None = None,
     stepper: NetworkSize | None = None,
+    unlock_all: bool = False,
 ) -> GradTutorApp:
     """The one app factory, shared by the command line and the tests."""
     return GradTutorApp(
         pack_dirs=list(pack_dirs) if pack_dirs is not None else default_pack_dirs(),
         home=home if home is not None else home_dir(),
         stepper=stepper,
+        unlock_all=unlock_all,
     )

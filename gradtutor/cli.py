@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="open this pack (repeatable); default: the built-in pack and $GRADTUTOR_HOME/packs/*",
     )
+    parser.add_argument(
+        "--unlock-all",
+        action="store_true",
+        help="preview: open every lesson; nothing is written to progress",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="lint lesson packs")
@@ -173,7 +178,7 @@ def cmd_tutor(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     from .app import create_app
 
-    create_app(pack_dirs=_pack_dirs(args.pack)).run()
+    create_app(pack_dirs=_pack_dirs(args.pack), unlock_all=args.unlock_all).run()
     return EXIT_OK
 
 
@@ -210,7 +215,12 @@ def cmd_progress(args: argparse.Namespace) -> int:
     """`gradtutor progress [--json] [--reset [PACK]]`."""
     from .core.packs import load_pack
     from .core.paths import home_dir
-    from .core.progress import ProgressStore, lesson_states, progress_report
+    from .core.progress import (
+        ProgressStore,
+        completions_to_record,
+        lesson_states,
+        progress_report,
+    )
 
     store = ProgressStore(home_dir())
     store.check_home()
@@ -232,6 +242,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
     for notice in store.take_notices():
         print(f"gradtutor: {notice}", file=sys.stderr)
     packs = [r.pack for r in map(load_pack, _pack_dirs(packs_of(args))) if r.pack is not None]
+    for pack in packs:  # progress written before completions were recorded
+        if completions_to_record(pack, progress):
+            progress = store.record_completions(pack)
     if args.json:
         print(json.dumps(progress_report(packs, progress), indent=2, allow_nan=False))
         return EXIT_OK
@@ -256,7 +269,11 @@ def cmd_progress(args: argparse.Namespace) -> int:
             print(line.rstrip())
     others = [p for p in progress.pack_ids() if p not in {pk.id for pk in packs}]
     for pack_id in others:
-        print(f"{pack_id}: progress recorded, pack not installed")
+        where = progress.opened_from(pack_id)
+        if where:
+            print(f"{pack_id}: progress recorded; the pack was last opened from {where}")
+        else:
+            print(f"{pack_id}: progress recorded; its pack is not among those shown")
     print(f"Progress file: {store.path}")
     return EXIT_OK
 

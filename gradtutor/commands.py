@@ -7,8 +7,6 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-from .core.progress import lesson_states
-
 
 class LessonCommands(Provider):
     """`Open lesson: …` for every lesson that is not locked, and the stepper."""
@@ -17,16 +15,21 @@ class LessonCommands(Provider):
         app = self.app
         out = []
         for pack in app.packs:  # type: ignore[attr-defined]
-            states = lesson_states(pack, app.progress)  # type: ignore[attr-defined]
+            states = app.states(pack)  # type: ignore[attr-defined]
             for lesson in pack.lessons:
-                if states[lesson.id].status != "locked":
-                    out.append(
-                        (
-                            f"Open lesson: {lesson.title}",
-                            partial(app.open_lesson, pack, lesson),  # type: ignore[attr-defined]
-                            f"{pack.title} · {states[lesson.id].status}",
-                        )
+                state = states[lesson.id]
+                status = (
+                    f"locked: complete {pack.titles(state.waits_for)} first"
+                    if state.status == "locked"
+                    else state.status
+                )
+                out.append(
+                    (
+                        f"Open lesson: {lesson.title}",
+                        partial(app.open_lesson, pack, lesson),  # type: ignore[attr-defined]
+                        f"{pack.title} · {status}",
                     )
+                )
         out.append(
             (
                 "Open the network stepper",

@@ -75,6 +75,18 @@ VALID_PACK_EXERCISES = (
 )
 
 
+def fixed_learner(home: Path, learner: str = "0123456789abcdef") -> None:
+    """A progress file with a known learner id: the learner's variants (option orders)
+    are then the same on every run, as snapshots need."""
+    import json
+
+    from gradtutor.core.progress import SCHEMA_VERSION
+
+    (home / "progress.json").write_text(
+        json.dumps({"version": SCHEMA_VERSION, "learner": learner, "packs": {}, "last": None})
+    )
+
+
 def solve_valid_pack(home: Path) -> None:
     """Record every exercise of tests/packs/valid as solved, so its last lesson opens."""
     from gradtutor.core.progress import ProgressStore

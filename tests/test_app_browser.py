@@ -22,8 +22,13 @@ async def test_browser_lists_lessons_with_state(isolated_home):
         assert isinstance(app.screen, BrowserScreen)
         shown = labels(app)
         assert shown[0].startswith("○ 1. Derivatives")
-        assert "waits for derivatives" in shown[1]
-        assert "🔒" in shown[2] and "waits for derivatives, chain-rule" in shown[2]
+        assert "🔒" in shown[1] and "🔒" in shown[2]
+        # what a locked lesson waits for, by title, in the detail beside the list
+        await pilot.press("down", "down")
+        await pilot.pause()
+        detail = str(app.screen.query_one("#lesson-detail").render())
+        assert "Complete first: Derivatives and The chain rule" in detail
+        assert "chain-rule" not in detail
 
 
 async def test_enter_opens_escape_returns(isolated_home):

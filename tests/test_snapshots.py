@@ -7,14 +7,19 @@ and review the SVGs in tests/__snapshots__/.
 from __future__ import annotations
 
 from gradtutor.app import create_app
+from gradtutor.core.sizes import NetworkSize
 
-from .conftest import PACKS, settle
+from .conftest import PACKS, ROOT, fixed_learner, settle
 
 
 class TestBrowser:
     def test_browser(self, snap_compare, isolated_home):
         app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home)
         assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+
+    def test_browser_at_80x24(self, snap_compare, isolated_home):
+        app = create_app(pack_dirs=[ROOT / "lessons"], home=isolated_home)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
 
 class TestLesson:
@@ -32,6 +37,35 @@ class TestLesson:
 
         app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home)
         assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+    def test_lesson_after_a_wrong_answer_at_80x24(self, snap_compare, isolated_home):
+        fixed_learner(isolated_home)
+
+        async def run_before(pilot):
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("pagedown")
+            await settle(pilot)
+            await pilot.press(*"x^2", "enter")
+            await settle(pilot)
+            pilot.app.clear_notifications()
+            await pilot.pause()
+
+        app = create_app(pack_dirs=[ROOT / "lessons"], home=isolated_home)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+class TestStepper:
+    def test_stepper_mid_backward_at_80x24(self, snap_compare, isolated_home):
+        async def run_before(pilot):
+            await settle(pilot)
+            for _ in range(6):
+                await pilot.press("right")
+                await settle(pilot)
+
+        app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home, stepper=NetworkSize())
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 class TestHelp:

@@ -67,6 +67,23 @@ class Terminal:
             time.sleep(poll)
         raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
 
+    def wait_for_change(self, previous: str, limit: float = 30.0) -> str:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if screen != previous:
+                return screen
+            time.sleep(0.02)
+        raise AssertionError(f"the screen never changed:\n{previous}")
+
+    def wait_until(self, predicate, limit: float) -> bool:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if predicate(self.screen()):
+                return True
+            time.sleep(0.05)
+        return False
+
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", *self.socket, "send-keys", "-t", self.name, *keys], check=True)
 
@@ -141,3 +158,45 @@ def test_keys_typed_as_the_first_screen_appears_are_not_lost(tmp_path):
         finally:
             term.close()
         (tmp_path / "progress.json").unlink(missing_ok=True)
+
+
+def test_a_learners_first_minutes_at_80x24(tmp_path):
+    """Lesson 1 of the built-in pack in a real 80×24 terminal: every verdict is on screen
+    right after Enter, together with the answer it judges."""
+    env = {
+        "GRADTUTOR_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    term = Terminal([sys.executable, "-m", "gradtutor"], env, 80, 24)
+    try:
+        term.wait_for("Derivatives as slopes")
+        term.keys("Enter")
+        term.wait_for("How fast does the output move?")
+        term.keys("PageDown")  # reading on stops at the first exercise, field and all
+        term.wait_for("▊▁▁▁")
+        term.keys("x")
+        term.wait_for("  x  ")  # the answer in the field and its preview
+        term.keys("Enter")
+        screen = term.wait_for("Not quite")
+        assert "Exercise 1" in screen and "2 more wrong attempts" in screen
+        term.keys("BSpace", "2x", "Enter")
+        screen = term.wait_for("Correct")
+        assert "▊  2x" in screen  # with the answer it judges
+
+        def second_in_view(screen: str) -> bool:
+            return "Exercise 2" in screen and "▊  A number or a list" in screen
+
+        for _ in range(6):  # read on, page by page, until the next exercise is in view
+            before = term.screen()
+            term.keys("PageDown")
+            term.wait_for_change(before)
+            if term.wait_until(second_in_view, limit=5):
+                break
+        assert second_in_view(term.screen())
+        term.keys("25", "Enter")
+        screen = term.wait_for("✗")
+        assert "Exercise 2" in screen and "▊  25" in screen
+        assert "Not quite" in screen
+    finally:
+        term.close()

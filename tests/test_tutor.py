@@ -46,7 +46,9 @@ def option_key(view: ExerciseView, correct: bool) -> str:
     from gradtutor.core.variants import option_order
 
     order = option_order(view.exercise, view.variant)
-    return next(str(i) for i, k in enumerate(order, 1) if view.exercise.options[k].correct == correct)
+    return next(
+        str(i) for i, k in enumerate(order, 1) if view.exercise.options[k].correct == correct
+    )
 
 
 def record(home, lesson="derivatives", exercise="square"):

@@ -110,8 +110,8 @@ SYMBOLS = {
     "_": "_",
     "&": "&",
     "#": "#",
-    "quad": "  ",
-    "qquad": "    ",
+    "quad": "\u2003",  # em spaces: Markdown collapses ordinary ones
+    "qquad": "\u2003\u2003",
     ",": " ",
     ";": " ",
     ":": " ",
@@ -314,8 +314,15 @@ def convert_math(src: str) -> str:
         else:
             out.append(c)
             r.i += 1
-    text = "".join(out).strip() if "quad" in src else re.sub(r" {2,}", " ", "".join(out)).strip()
+    text = re.sub(r" {2,}", " ", "".join(out)).strip()
+    text = _FUNCTION_AFTER_FACTOR.sub(r" \1", text)  # 6x sin(x²), not 6xsin(x²)
     return unicodedata.normalize("NFC", text)  # y + combining circumflex -> ŷ
+
+
+_FUNCTION_AFTER_FACTOR = re.compile(
+    r"(?<=[0-9A-Za-z)\u00b2\u00b3\u00b9\u2070-\u2079])"
+    r"(sinh|cosh|tanh|sin|cos|tan|sec|csc|cot|log|ln|exp|max|min)(?=\()"
+)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")

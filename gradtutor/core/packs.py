@@ -238,6 +238,11 @@ class Pack:
         """The lesson with this id, if any."""
         return next((le for le in self.lessons if le.id == lesson_id), None)
 
+    def titles(self, lesson_ids: Iterable[str]) -> str:
+        """Lessons named as people read them: `Derivatives as slopes and The chain rule`."""
+        names = [le.title if (le := self.lesson(i)) is not None else i for i in lesson_ids]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
     def requirements(self, lesson: Lesson) -> tuple[str, ...]:
         """The lessons that must be completed before `lesson` opens."""
         if lesson.requires is not None:

@@ -668,8 +668,12 @@ def lesson_done(pack: Pack, lesson: Lesson, progress: Progress) -> bool:
     )
 
 
-def lesson_states(pack: Pack, progress: Progress) -> dict[str, LessonState]:
-    """Every lesson's state: a pure function of the pack and the progress."""
+def lesson_states(
+    pack: Pack, progress: Progress, unlock_all: bool = False
+) -> dict[str, LessonState]:
+    """Every lesson's state: a pure function of the pack and the progress (`unlock_all`:
+    an instructor's preview, where nothing is locked; `waits_for` still says what the
+    lesson would wait for)."""
     done = {le.id: lesson_done(pack, le, progress) for le in pack.lessons}
     states = {}
     for lesson in pack.lessons:
@@ -678,7 +682,7 @@ def lesson_states(pack: Pack, progress: Progress) -> dict[str, LessonState]:
         waits = tuple(r for r in pack.requirements(lesson) if not done.get(r, False))
         if done[lesson.id]:
             status: LessonStatus = "done"
-        elif waits:
+        elif waits and not unlock_all:
             status = "locked"
         elif progress.lesson_started(pack.id, lesson.id):
             status = "in progress"
@@ -686,6 +690,16 @@ def lesson_states(pack: Pack, progress: Progress) -> dict[str, LessonState]:
             status = "open"
         states[lesson.id] = LessonState(status, waits, solved, len(exercises))
     return states
+
+
+def completions_to_record(pack: Pack, progress: Progress) -> bool:
+    """Whether a lesson has every exercise solved but no completion recorded yet."""
+    return any(
+        lesson.exercises
+        and not progress.lesson_completed(pack.id, lesson.id)
+        and lesson_done(pack, lesson, progress)
+        for lesson in pack.lessons
+    )
 
 
 def first_unfinished(pack: Pack, progress: Progress) -> Lesson | None:

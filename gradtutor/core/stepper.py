@@ -474,7 +474,9 @@ def _differences(label: str, got: Tensor, target: Tensor, close: Tensor) -> str:
                 f"{label}{at} is {float(target[tuple(index)]):.4g}, yours {float(got[tuple(index)]):.4g}"
             )
         more = f" (and {len(wrong) - 6} more)" if len(wrong) > 6 else ""
-        return f"Not quite: {len(wrong)} of {total} entries differ: " + "; ".join(shown) + more + "."
+        return (
+            f"Not quite: {len(wrong)} of {total} entries differ: " + "; ".join(shown) + more + "."
+        )
     diff = float((got - target).abs().max())
     return (
         f"Not quite: {len(wrong)} of {total} entries differ from autograd's {label}; "

@@ -44,7 +44,9 @@ def summarize(t: Any) -> TensorSummary:
         if values.dim() == 0:
             rows: tuple[tuple[float, ...], ...] = ((float(values),),)
         else:
-            flat = values.reshape(values.shape[0], -1) if values.dim() > 1 else values.reshape(1, -1)
+            flat = (
+                values.reshape(values.shape[0], -1) if values.dim() > 1 else values.reshape(1, -1)
+            )
             rows = tuple(tuple(float(v) for v in row) for row in flat.tolist())
         return TensorSummary(shape, rows=rows)
     flat = t.flatten()  # statistics in the tensor's own dtype: no copy of a large tensor
@@ -52,6 +54,4 @@ def summarize(t: Any) -> TensorSummary:
     step = max(1, flat.numel() // HEAT_SAMPLES)
     samples = flat[::step][:HEAT_SAMPLES].tolist()
     heat = tuple(0.0 if hi == lo else (v - lo) / (hi - lo) for v in samples)
-    return TensorSummary(
-        shape, stats=(float(flat.mean()), float(flat.std()), lo, hi), heat=heat
-    )
+    return TensorSummary(shape, stats=(float(flat.mean()), float(flat.std()), lo, hi), heat=heat)

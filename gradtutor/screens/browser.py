@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
 from ..core.packs import BrokenPack, Lesson, Pack
-from ..core.progress import LessonState, lesson_states
+from ..core.progress import LessonState
 from ..core.text import visible
 
 _MARKS = {
@@ -41,8 +41,6 @@ def lesson_label(index: int, lesson: Lesson, state: LessonState) -> Text:
     label.append(lesson.title, style="dim" if state.status == "locked" else "")
     if state.total:
         label.append(f"  {state.solved}/{state.total}", style="dim")
-    if state.waits_for:
-        label.append(f"  waits for {', '.join(state.waits_for)}", style="dim italic")
     return label
 
 
@@ -110,7 +108,7 @@ class BrowserScreen(Screen[None]):
         tree.clear()
         target = first_open = last_node = None
         for pack in self.app.packs:  # type: ignore[attr-defined]
-            states = lesson_states(pack, progress)
+            states = self.app.states(pack)  # type: ignore[attr-defined]
             done = sum(s.status == "done" for s in states.values())
             title = Text(pack.title + "  ", style="bold")
             title.append_text(progress_bar(done, len(pack.lessons)))
@@ -147,14 +145,14 @@ class BrowserScreen(Screen[None]):
         data = event.node.data
         if isinstance(data, tuple):
             pack, lesson = data
-            state = lesson_states(pack, self.app.progress)[lesson.id]
+            state = self.app.states(pack)[lesson.id]  # type: ignore[attr-defined]
             text = Text(lesson.title, style="bold")
             text.append(f"\n{lesson.summary}\n" if lesson.summary else "\n")
             text.append(f"\nState: {state.status}")
             if state.total:
                 text.append(f"\nExercises solved: {state.solved} of {state.total}")
             if state.waits_for:
-                text.append(f"\nComplete first: {', '.join(state.waits_for)}")
+                text.append(f"\nComplete first: {pack.titles(state.waits_for)}")
             detail.update(text)
         elif isinstance(data, BrokenPack):
             text = Text(f"{visible(str(data.path))} could not be loaded", style="bold red")

@@ -327,6 +327,10 @@ class ExerciseView(Vertical):
         region = region_in(self.answer_field, body)
         if verdict.display:
             region = region.union(region_in(verdict, body))
+        # the exercise's own heading too, when all of it fits on the screen
+        whole = region.union(region_in(self.query_one(".exercise-head"), body))
+        if whole.height <= body.scrollable_content_region.height:
+            region = whole
         body.scroll_to_region(region, animate=False, immediate=True)
 
     # -- answering ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ would drive the learner's terminal. Every insertion (typing, paste, code) goes t
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import Input
 
 from ..core.text import one_line
@@ -18,3 +19,25 @@ class AnswerInput(Input):
     def replace(self, text: str, start: int, end: int) -> None:
         """Replace text between two indices, without control characters."""
         super().replace(one_line(text), start, end)
+
+    _EDITING_KEYS = {
+        "backspace": "delete_left",
+        "delete": "delete_right",
+        "enter": "submit",
+        "left": "cursor_left",
+        "right": "cursor_right",
+        "home": "home",
+        "end": "end",
+    }
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Editing keys act at once, in the order typed. As bindings they would act only
+        once the key had passed up to the app, after faster keys typed behind them (a
+        quick `x`, Backspace, `2` would read `x2`)."""
+        action = self._EDITING_KEYS.get(event.key)
+        if action is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        await self.run_action(action)

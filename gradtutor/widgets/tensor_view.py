@@ -33,7 +33,9 @@ def _cell(v: float, decimals: int) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # no "-0.00"
 
 
-def _fit_row_cells(rows: tuple[tuple[float, ...], ...], width: int, sep: int) -> tuple[list[list[str]], int, int]:
+def _fit_row_cells(
+    rows: tuple[tuple[float, ...], ...], width: int, sep: int
+) -> tuple[list[list[str]], int, int]:
     """Cells of every row with the most decimals that fit, the cell width, and how many
     columns fit (all of them, or fewer: the middle ones are then elided)."""
     columns = len(rows[0])
@@ -45,7 +47,9 @@ def _fit_row_cells(rows: tuple[tuple[float, ...], ...], width: int, sep: int) ->
     return cells, w, max(2, (width - 1 - sep) // (w + sep))
 
 
-def _fit_rows(rows: tuple[tuple[float, ...], ...], width: int, vector: bool) -> tuple[list[str], str]:
+def _fit_rows(
+    rows: tuple[tuple[float, ...], ...], width: int, vector: bool
+) -> tuple[list[str], str]:
     """The rows as aligned text no wider than `width`, and a note when columns were elided."""
     sep = 2
     inner = width - 2 if vector else width  # room for the brackets of a vector
