@@ -47,6 +47,8 @@ def lesson_label(index: int, lesson: Lesson, state: LessonState) -> Text:
 class LessonTree(Tree[Any]):
     """Packs as branches, lessons as leaves; packs that could not be loaded at the end."""
 
+    BINDINGS = [Binding("enter", "select_cursor", "Open")]
+
     pending_cursor: Any = None
     """The node the cursor is about to move to (set until the tree has rendered its lines)."""
 
@@ -72,7 +74,7 @@ class BrowserScreen(Screen[None]):
         Binding("enter", "open_lesson", "Open", show=True),
         # Enter typed before the terminal is in raw mode arrives as a newline (ctrl+j)
         Binding("ctrl+j", "open_lesson", "Open", show=False),
-        Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
     ]
 
     def compose(self) -> ComposeResult:

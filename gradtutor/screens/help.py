@@ -31,13 +31,18 @@ HELP = """\
 
 | key | does |
 |---|---|
+| `PageDown` | read on: a page down, stopping at the next unsolved exercise |
+| `PageUp`, `↑` `↓` | scroll |
 | `Tab` / `shift+Tab` | next / previous exercise or action |
 | `Enter` | submit the answer; on a stepper or training block, open it |
 | `F2` | the next hint |
 | `F3` | give up and show the solution (recorded as revealed, not solved) |
-| `1`…`9`, `↑` `↓` `Enter` | pick an option of a choice question |
+| `1`…`9`, `↑` `↓` `Enter` | pick an option of a choice question (the numbers you see) |
 | `ctrl+n` | the next lesson |
-| `PageUp` `PageDown` | scroll |
+
+An answer field has focus only while it is on screen, so no key ever answers an
+exercise you cannot see. After Enter, the verdict shows beside your answer; once you
+change the answer, the old verdict is dimmed.
 
 ## The network stepper
 
@@ -45,12 +50,15 @@ HELP = """\
 |---|---|
 | `→` or `n` | the next node: forward through lin1, relu, lin2, mse, then backward |
 | `←` or `b` | back a step (nothing is recomputed) |
-| `p` | predict the next gradient before it is revealed (a number, a list or a formula) |
-| `z` | `zero_grad`: every `.grad` back to None |
-| `a` | accumulate: another forward and backward pass without zeroing |
+| `p` | predict the next gradient before it is revealed (a number, a list or a formula); Enter on an empty field takes the step without predicting, Escape leaves the field |
+| `a` | again: exactly one more backward pass without zeroing (watch `.grad` grow) |
 | `u` | one SGD update under `no_grad` |
+| `z` | `zero_grad`: every `.grad` back to None |
 | `t` | train ten steps (zero, forward, backward, update) |
-| `r` | reset with the next seed |
+| `r` | reset with the next seed (the loss curve starts afresh) |
+
+Keys the footer has no room for are in the command palette (ctrl+p) too. While the
+prediction field has focus, letters are typed there: no key binding fires.
 
 ## Training runs
 
@@ -58,27 +66,35 @@ HELP = """\
 |---|---|
 | `r` | run again |
 
-An answer that cannot be understood costs no attempt. After three wrong attempts the
-solution is shown; you can still answer the exercise to solve it.
+An answer that cannot be understood, or an answer of the wrong kind (an equation's
+left side is fine; `+ C`, an antiderivative, the function itself are not), costs no
+attempt. After three wrong attempts the solution is shown; you can still answer the
+exercise to solve it.
 
 ## Answers
 
-**Derivatives** are expressions: `2x exp(-x^2)`, `3*x**2`, `σ(x)(1 − σ(x))`.
+**Derivatives** are expressions, written as on paper: `3t² cos t`, `e^(2t)/t`,
+`t exp(-t)`, `4t³`, `sin t`, `sin²(t)`, `|t|`, `dy/dt = 4t³`.
 
 - `^` and `**` are powers; `-x^2` means `-(x^2)`; `2^3^2` is `2^9`
-- `2x`, `2(x+1)`, `(x+1)(x-1)` multiply; `xy` is one name (write `x*y`)
-- functions: `exp log ln sqrt sin cos tan tanh sigmoid relu abs Heaviside step max min`,
-  with parentheses: `sin(x)`, `max(x, 0)`
-- constants `pi` and `e`; pasted `−` `·` `×` `²` `³` `σ` are understood
+- side by side is a product: `2x`, `2(x+1)`, `w x`, `pi x`; `xy` is one name
+- a function of a single name or number needs no parentheses: `sin x`, `sin x^2`
+  (that is `sin(x^2)`); anything longer does: `sin(x y)`
+- functions: `exp log ln sqrt sin cos tan sec csc cot sinh cosh tanh sigmoid relu abs
+  sign Heaviside step max min`; `max(x, 0)` takes two
+- constants `pi` and `e`; pasted `−` `·` `×` `²` `³` `σ` `π` are understood
+- decimals count when they agree to the tolerance: `0.333333333333333` for `1/3`
 
-**Values** are numbers or lists: `8`, `-32, -40`, `[-32, -40]`, `[[1, 2], [3, 4]]`;
-arithmetic is allowed: `2*(20 - 24)`.
+**Values** are numbers or lists: `8`, `-32, -40`, `[-32, -40]`, `[[1, 2], [3, 4]]`,
+and what Python prints: `[-16 -24]`, `tensor(10.)`, `tensor([-32., -40.])`; arithmetic
+is allowed: `2*(20 - 24)`.
 
 **Tensors** are expressions over `x w1 b1 l1 l2 w2 b2 out y` and the upstream
-gradients `out.g l2.g l1.g` (or `out_g`…): `l2.T @ out.g`, `(l1 > 0).float() * l2.g`,
-`out.g.sum(0)`. The preview shows the shape before you submit.
+gradients `out.g l2.g l1.g` (or `out_g`…): `(x > 0).float()`, `x.sum(0)`, `w1.T`. The preview
+shows the shape before you submit.
 
-**Choices** are picked by number.
+**Choices** are picked by the number shown: each learner sees the options in an order
+of their own.
 """
 
 
