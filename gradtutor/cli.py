@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--variant", type=int, default=0, metavar="K", help="check against variant K (default 0)"
     )
 
+    p = sub.add_parser("train", help="run a lesson's training blocks without the interface")
+    _pack_option(p, "the pack holding the lesson")
+    p.add_argument("--lesson", metavar="LESSON", required=True)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("show", help="an exercise as a learner sees it, for a variant")
     _pack_option(p, "the pack holding the exercise")
     p.add_argument("--exercise", metavar="LESSON/EXERCISE", required=True)
@@ -155,6 +160,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                 from .packcli import cmd_show
 
                 return cmd_show(args)
+            case "train":
+                from .packcli import cmd_train
+
+                return cmd_train(args)
     except HomeUnusable as exc:
         return usage_error(args.command or "", exc.sentence())
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
-"""`gradtutor show`: an exercise of a pack as a learner sees it, for a variant."""
+"""`gradtutor show` (an exercise as a learner sees it, for a variant) and `gradtutor
+train` (a lesson's training blocks, run headless)."""
 
 from __future__ import annotations
 
@@ -65,4 +66,51 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(plain_math(exercise.prompt))
     for i, text in enumerate(options, 1):
         print(f"  {i}. {plain_math(text)}")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """`gradtutor train --pack DIR --lesson LESSON [--json]`: every training block of a
+    lesson, run as the tutor runs it, for instructors checking their demos."""
+    from .core.packs import TrainingBlock
+    from .core.training import run_training
+
+    pack = load_one_pack("train", args)
+    if isinstance(pack, int):
+        return pack
+    lesson = pack.lesson(args.lesson)
+    if lesson is None:
+        known = ", ".join(le.id for le in pack.lessons)
+        return usage_error("train", f"no lesson {args.lesson} in {pack.path} (lessons: {known})")
+    blocks = [s for s in lesson.segments if isinstance(s, TrainingBlock)]
+    if not blocks:
+        return usage_error("train", f"lesson {args.lesson} has no training block")
+    results = [(block, run_training(block)) for block in blocks]
+    if args.json:
+        doc = {
+            "blocks": [
+                {
+                    "model": block.model,
+                    "line": block.line,
+                    "curves": [c.to_json() for c in r.curves],
+                }
+                for block, r in results
+            ]
+        }
+        print(json.dumps(doc, allow_nan=False))
+        return EXIT_OK
+    for block, result in results:
+        print(f"{lesson.path.name}:{block.line}: {result.title}")
+        for curve in result.curves:
+            acc = ""
+            if curve.test_accuracy is not None and curve.train_accuracy is not None:
+                acc = f", train {curve.train_accuracy:.1%}, test {curve.test_accuracy:.1%}"
+            print(
+                f"  {curve.label}: loss {curve.losses[0]:.6g} → {curve.losses[-1]:.6g}"
+                f" (lowest {min(curve.losses):.6g}, highest {max(curve.losses):.6g}){acc}"
+            )
+        for fact in result.facts:
+            print(f"  {fact}")
+        if result.max_difference is not None:
+            print(f"  largest difference between the methods: {result.max_difference:.1e}")
     return EXIT_OK

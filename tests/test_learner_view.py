@@ -321,3 +321,41 @@ def test_tensor_rows_never_wrap(width):
         text = render_summary("w1.grad", summarize(t), False, width)
         for line in text.plain.splitlines():
             assert len(line) <= width, (shape, width, line)
+
+
+def test_a_first_edition_learner_keeps_every_completed_lesson(tmp_path):
+    """Lessons gained exercises in the second edition: completed ones stay completed,
+    and nothing a first-edition learner could open is locked now."""
+    from gradtutor.core.progress import FIRST_EDITION, lesson_states
+
+    done = [
+        "derivatives",
+        "chain-rule",
+        "autograd-linear",
+        "accumulate-zero-update",
+        "manual-backprop",
+        "adaline",
+    ]
+    lessons = {
+        lesson: {
+            "completed": False,
+            "exercises": {
+                e: {"solved": True, "attempts": 1} for e in FIRST_EDITION[BUILTIN.id][lesson]
+            },
+        }
+        for lesson in done
+    }
+    lessons["sgd"] = {
+        "completed": False,
+        "exercises": {"point-grad": {"solved": True, "attempts": 2}},
+    }
+    (tmp_path / "progress.json").write_text(
+        json.dumps({"version": 1, "packs": {BUILTIN.id: {"lessons": lessons}}, "last": None})
+    )
+    store = ProgressStore(tmp_path)
+    store.start()
+    states = lesson_states(BUILTIN, store.load())
+    for lesson in done:
+        assert states[lesson].status == "done", lesson
+    assert states["sgd"].status == "in progress"  # it was open then; open now
+    assert states["gradient-check"].status == "open"

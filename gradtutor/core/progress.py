@@ -71,9 +71,51 @@ def empty() -> dict[str, Any]:
     return {"version": SCHEMA_VERSION, "learner": new_learner_id(), "packs": {}, "last": None}
 
 
+FIRST_EDITION: dict[str, dict[str, tuple[str, ...]]] = {
+    "backprop-from-scratch": {
+        "derivatives": ("square", "grad-at-5", "finite-difference"),
+        "chain-rule": ("square-of-line", "bell", "neuron", "log", "three-links", "order"),
+        "autograd-linear": ("forward-z", "dl-dw1", "w-grad", "y-grad", "x-grad", "why-negative"),
+        "accumulate-zero-update": (
+            "accumulated",
+            "backward-twice",
+            "updated-w1",
+            "spot-the-bug",
+            "why-no-grad",
+        ),
+        "manual-backprop": (
+            "loss-shape",
+            "out-g",
+            "broadcast",
+            "w2-grad",
+            "b2-grad",
+            "l2-g",
+            "l1-g",
+            "w1-grad",
+            "x-grad",
+        ),
+        "adaline": ("adaline-grad", "minibatch-grad", "retain-graph", "zero-grad"),
+        "sgd": ("point-grad", "b-grad-start", "loop-order"),
+    }
+}
+"""The exercises of the built-in pack's first edition, lesson by lesson. Version 1 files
+recorded no completion for lessons with exercises (it was derived); the second edition
+adds exercises, so a lesson completed then is recorded as completed on migration."""
+
+
 def _v1_to_v2(data: dict[str, Any]) -> None:
-    """Version 2 gives the learner an id (for their own variants); nothing else moves."""
+    """Version 2 gives the learner an id (for their own variants), and records the
+    completions that version 1 only derived (first-edition lessons of the built-in pack)."""
     data.setdefault("learner", new_learner_id())
+    for pack_id, lessons in FIRST_EDITION.items():
+        records = data["packs"].get(pack_id, {}).get("lessons", {})
+        for lesson_id, exercises in lessons.items():
+            record = records.get(lesson_id)
+            if not isinstance(record, dict):
+                continue
+            solved = record.get("exercises", {})
+            if all(solved.get(e, {}).get("solved") is True for e in exercises):
+                record["completed"] = True
 
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {1: _v1_to_v2}

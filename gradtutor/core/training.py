@@ -9,6 +9,7 @@ shuffles: gradients derived by hand, `torch.autograd.grad`, and `nn.Linear` with
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,24 @@ class Curve:
     test_accuracy: float | None = None
     grad_norms: tuple[float, ...] = ()
     """Size of the gradient used at each epoch's last update (shows accumulation)."""
+    zero_grad: bool = True
+    """False for the run that never zeroes the gradients."""
+
+    def to_json(self) -> dict[str, object]:
+        """The curve as `gradtutor train --json` prints it (null where a run overflowed)."""
+
+        def finite(v: float) -> float | None:
+            return v if math.isfinite(v) else None
+
+        return {
+            "label": self.label,
+            "zero_grad": self.zero_grad,
+            "losses": [finite(v) for v in self.losses],
+            "weights": [finite(v) for v in self.weights],
+            "bias": finite(self.bias),
+            "train_accuracy": self.train_accuracy,
+            "test_accuracy": self.test_accuracy,
+        }
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,7 @@ def adaline(
         train_accuracy=_accuracy(x, y, w, b),
         test_accuracy=_accuracy(xt, yt, w, b),
         grad_norms=tuple(norms),
+        zero_grad=zero_grad,
     )
 
 
@@ -220,7 +240,12 @@ def linear_sgd(block: TrainingBlock, x: Tensor, y: Tensor, zero_grad: bool = Tru
     losses.append(float(((w * x + b - y) ** 2).mean().detach()))
     label = "SGD" if zero_grad else "SGD, never zeroed"
     return Curve(
-        label, tuple(losses), (float(w.detach()),), float(b.detach()), grad_norms=tuple(norms)
+        label,
+        tuple(losses),
+        (float(w.detach()),),
+        float(b.detach()),
+        grad_norms=tuple(norms),
+        zero_grad=zero_grad,
     )
 
 

@@ -109,7 +109,7 @@ class TrainingScreen(Screen[None]):
         summary = Text(result.title, style="bold")
         if result.max_difference is not None:
             summary.append(
-                f"\nThe {len([c for c in result.curves if 'never' not in c.label])} methods agree: "
+                f"\nThe {len([c for c in result.curves if c.zero_grad])} methods agree: "
                 f"largest difference in losses and parameters {result.max_difference:.1e}.",
                 style="green" if result.max_difference < 1e-6 else "yellow",
             )
@@ -119,11 +119,8 @@ class TrainingScreen(Screen[None]):
         widgets = []
         for curve in result.curves:
             label = Text(f"{curve.label}: loss {curve.losses[0]:.4g} → {curve.losses[-1]:.4g}")
-            if "never" in curve.label:
-                label.append(
-                    "  (gradients pile up: the steps grow and training goes wrong)",
-                    style="italic red",
-                )
+            if not curve.zero_grad:
+                label.append("  (never zeroed: .grad is a running sum)", style="italic")
             widgets.append(Static(label, markup=False))
             widgets.append(Sparkline(list(curve.losses), classes="loss-curve"))
         curves.mount_all(widgets)
