@@ -388,3 +388,31 @@ def test_reference_texts_exist_for_every_value_exercise():
         for ex in lesson.exercises:
             if isinstance(ex, ValueExercise):
                 assert reference_text(ex)
+
+
+def test_the_worked_examples_are_right():
+    """The examples the prose works out before an exercise, against sympy and torch."""
+    import sympy
+
+    x = sympy.Symbol("x", real=True)
+    assert sympy.simplify(sympy.diff((2 * x - 5) ** 3, x) - 6 * (2 * x - 5) ** 2) == 0
+    assert sympy.simplify(sympy.diff(sympy.exp(3 * x), x) - 3 * sympy.exp(3 * x)) == 0
+    assert sympy.simplify(sympy.diff(sympy.log(5 * x), x) - 1 / x) == 0
+    assert sympy.diff(x**3, x) == 3 * x**2 and sympy.diff(x**5, x) == 5 * x**4
+    chain = sympy.diff(sympy.exp((3 * x + 1) ** 2), x)
+    assert sympy.simplify(chain - sympy.exp((3 * x + 1) ** 2) * 2 * (3 * x + 1) * 3) == 0
+    assert ((1 + 0.1) ** 2 - 1) / 0.1 == pytest.approx(2.1)
+    step = torch.tensor([1.0, 1.0]) - 0.1 * torch.tensor([5.0, -2.0])
+    assert torch.allclose(step, torch.tensor([0.5, 1.2]))
+    # the micrograd-style graph of the linear-unit lesson: a = 3, b = -5
+    a = torch.tensor(3.0, requires_grad=True)
+    b = torch.tensor(-5.0, requires_grad=True)
+    c = a * b
+    d = c + a
+    L = d * d
+    for t in (c, d):
+        t.retain_grad()
+    L.backward()
+    assert (float(c), float(d), float(L)) == (-15, -12, 144)
+    assert (float(d.grad), float(c.grad), float(b.grad), float(a.grad)) == (-24, -24, -72, 96)
+    assert float(c.grad * b) == 120  # a's path through c; through d it is -24
