@@ -38,6 +38,7 @@ def load_one_pack(command: str, args: argparse.Namespace) -> Any:
 def cmd_show(args: argparse.Namespace) -> int:
     """`gradtutor show --pack DIR --exercise LESSON/EXERCISE [--variant K] [--json]`."""
     from .core.mathtext import plain_math
+    from .core.packs import ChoiceExercise
     from .core.variants import shown_options
 
     problem = variant_problem(args.variant)
@@ -56,7 +57,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         "variant": args.variant,
         "params": {},
         "prompt": exercise.prompt,
-        "options": options if exercise.kind == "choice" else None,
+        "options": options if isinstance(exercise, ChoiceExercise) else None,
     }
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))

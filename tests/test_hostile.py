@@ -134,7 +134,7 @@ def test_lesson_tensors_are_not_modified():
     from gradtutor.core.checking import check_tensor, network_environment
     from gradtutor.core.packs import Shapes, TensorExercise
 
-    ex = TensorExercise(id="t", kind="tensor", prompt="p", target="b2.grad", shapes=Shapes(4, 3, 5))
+    ex = TensorExercise(id="t", prompt="p", target="b2.grad", shapes=Shapes(4, 3, 5))
     env, grads = network_environment(4, 3, 5, 0)
     before = {k: v.clone() for k, v in env.items()}
     for answer in ("-w2", "w1 * 0", "w1.clamp(min=0)", "out_g.sum(0)", "w1.reshape(-1)", "x.T"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -270,7 +271,7 @@ def test_adaline_three_ways_agree():
 
 def test_forgetting_zero_grad_breaks_training():
     adaline = _blocks()[0]
-    block = TrainingBlock(**{**adaline.__dict__, "zero_grad": False})
+    block = dataclasses.replace(adaline, zero_grad=False)
     curves = run_training(block).curves
     zeroed, never = curves[2], curves[3]
     assert never.label == "backward, never zeroed"

@@ -13,7 +13,7 @@ SHAPES = Shapes(n=6, d_in=3, hidden=4)
 
 def exercise(target: str, feedback=()) -> TensorExercise:
     return TensorExercise(
-        id="t", kind="tensor", prompt="p", target=target, shapes=SHAPES, seed=1, feedback=feedback
+        id="t", prompt="p", target=target, shapes=SHAPES, seed=1, feedback=feedback
     )
 
 
@@ -101,9 +101,7 @@ def test_invalid_answers_spend_nothing():
 
 
 def test_broadcasting_slip_at_mnist_size_is_refused_before_computing():
-    ex = TensorExercise(
-        id="t", kind="tensor", prompt="p", target="out.g", shapes=Shapes(50000, 4, 5), seed=0
-    )
+    ex = TensorExercise(id="t", prompt="p", target="out.g", shapes=Shapes(50000, 4, 5), seed=0)
     verdict = check_tensor(ex, "2 * (out - y) / 50000")
     assert verdict.verdict == "invalid"
     assert "2,500,000,000" in verdict.message and "GB" in verdict.message

@@ -8,7 +8,7 @@ start path.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # -- files of a pack --------------------------------------------------------------
 MAX_LESSON_BYTES = 1_000_000
@@ -19,6 +19,12 @@ MAX_DATA_BYTES = 5_000_000
 """A data file (CSV) that a training block reads."""
 MAX_LESSONS = 2_000
 """Lesson files in one pack."""
+
+# -- exercises ----------------------------------------------------------------------
+MAX_TENSOR_ELEMENTS = 5_000_000
+"""The largest tensor a tensor exercise's shapes may make (checked interactively)."""
+MAX_GIVEN_ELEMENTS = 10_000
+"""Numbers in one `given` value of a value exercise."""
 
 # -- the lesson network (stepper blocks, `gradtutor stepper`) -----------------------
 MAX_N = 50_000
@@ -32,6 +38,8 @@ MAX_WEIGHT_ELEMENTS = 1_000_000
 """d_in * hidden."""
 MAX_SEED = 2**63 - 1
 MAX_LR = 10.0
+LEAVES = ("w1", "b1", "w2", "b2")
+"""The network's parameters: the leaves whose `.grad` the stepper shows."""
 
 # -- training blocks -------------------------------------------------------------
 MAX_EPOCHS = 1_000
@@ -69,11 +77,12 @@ class NetworkSize:
     blocks and `gradtutor stepper`.
     """
 
-    n: int = 4
-    d_in: int = 3
-    hidden: int = 5
-    seed: int = 0
-    lr: float = 0.01
+    # `metadata`: the TOML type of the key a stepper block sets (see packs.model.keys_of)
+    n: int = field(default=4, metadata={"toml": "int", "key": ""})
+    d_in: int = field(default=3, metadata={"toml": "int", "key": ""})
+    hidden: int = field(default=5, metadata={"toml": "int", "key": ""})
+    seed: int = field(default=0, metadata={"toml": "int", "key": ""})
+    lr: float = field(default=0.01, metadata={"toml": "number", "key": ""})
 
     def problems(self) -> dict[str, str]:
         """Field name -> why its value cannot be used (empty when the network is fine)."""

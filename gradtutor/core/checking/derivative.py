@@ -1,0 +1,174 @@
+"""Derivative answers: compared with torch autograd at sampled points, confirmed by sympy.
+
+A derivative answer is compared with torch autograd on the exercise's `function` at
+random points of its domain (float64), redrawn where the reference is undefined or
+sits near a kink of relu/abs/step/sign/max/min. Agreement is then confirmed
+symbolically by sympy in the sandbox process; where the two engines disagree the verdict
+is `undecided`. Wrong answers get the most specific feedback available: an authored
+`[[feedback]]` match, a diagnosed mistake (`diagnosis`), an answer of the wrong kind,
+then a counterexample point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .. import mathlang
+from ..mathlang import MathError, Node
+from ..packs import Feedback
+from ..sandbox import SymbolicSandbox, shared_sandbox
+from .diagnosis import close, counterexample, diagnose
+from .reference import KINK_MARGIN, DerivativeReference, ReferenceError_, derivative_reference
+from .verdict import Verdict, invalid
+
+
+def check_derivative(
+    function: str,
+    wrt: str,
+    answer: str,
+    *,
+    domain: tuple[tuple[str, float, float], ...] = (),
+    feedback: tuple[Feedback, ...] = (),
+    symbolic: bool = True,
+    sandbox: SymbolicSandbox | None = None,
+) -> Verdict:
+    """Check a derivative answer against torch autograd (and sympy, when agreeing)."""
+    try:
+        ref = derivative_reference(function, wrt.strip(), domain)
+    except MathError as exc:
+        return invalid(f"The function could not be read: {exc}")
+    except ReferenceError_ as exc:
+        return Verdict("undecided", f"Cannot check this exercise: {exc}")
+    try:
+        node = mathlang.parse(answer, ref.variables, equation=True)
+    except MathError as exc:
+        return invalid(f"Not understood: {exc}.", exc.column)
+    note = (
+        " (Read as the right-hand side of your equation.)" if mathlang.is_equation(answer) else ""
+    )
+    normalized = mathlang.to_text(node)
+    got = ref.evaluate(node)
+    for kink in mathlang.kink_arguments(node):  # a step in the answer: judge away from it
+        with torch.no_grad():
+            arg = torch.broadcast_to(mathlang.to_torch(kink, ref.points), got.shape)
+        got = torch.where(arg.abs() > KINK_MARGIN, got, ref.reference)
+    agree = close(got, ref.reference)
+    if bool(agree.all()):
+        return _agreeing(ref, node, normalized, note, symbolic, sandbox)
+    n, wrong = ref.count, int((~agree).sum())
+    if symbolic and wrong <= max(1, n // 10):  # wrong at a few points only: ask sympy first
+        sym = _symbolic(sandbox, function, wrt, normalized, ref.variables)
+        if sym.get("status") == "equal":
+            return Verdict(
+                "undecided",
+                f"sympy finds your answer equal to the derivative, but it differs from autograd at "
+                f"{wrong} of {n} points (rounding, or a point where it is undefined).",
+                normalized,
+            )
+    point = counterexample(ref, node, got, agree)
+    for fb in feedback:
+        try:
+            match = mathlang.parse(fb.match, ref.variables)
+        except MathError:
+            continue
+        if bool(close(got, ref.evaluate(match), 1e-6, 1e-9).all()):
+            return Verdict("incorrect", "Not quite." + note, normalized, fb.message, point)
+    diagnosis = diagnose(ref, got)  # exp(-x^2) for exp(-x^2) is a missing factor first
+    if diagnosis:
+        return Verdict(
+            "incorrect", f"Not quite. {diagnosis}{note}", normalized, counterexample=point
+        )
+    kind = _wrong_kind(ref, node, got)
+    if kind:
+        return Verdict("invalid", kind, normalized)
+    return Verdict("incorrect", "Not quite." + note, normalized, counterexample=point)
+
+
+def _agreeing(
+    ref: DerivativeReference,
+    node: Node,
+    normalized: str,
+    note: str,
+    symbolic: bool,
+    sandbox: SymbolicSandbox | None,
+) -> Verdict:
+    """The verdict on an answer that agrees with autograd at every point.
+
+    sympy confirms it, or (where it finds a constant difference) makes it undecided. A
+    decimal answer is judged by the numbers: agreeing within the tolerance is correct,
+    with the exact value beside it (`0.333333333333333` for 1/3, alone or as a factor).
+    """
+    n = ref.count
+    if not symbolic:
+        return Verdict("correct", "Correct." + note, normalized, details={"points": n})
+    function, wrt = mathlang.to_text(ref.function), ref.wrt
+    sym = _symbolic(sandbox, function, wrt, normalized, ref.variables)
+    status = sym.get("status")
+    details = {"points": n, "symbolic": sym}
+    if mathlang.has_decimal(node) and status != "equal":
+        exact = _exact_derivative(sandbox, function, wrt, ref.variables)
+        shown = f" the exact answer is {exact}" if exact else " the exact answer has no decimals"
+        return Verdict(
+            "correct",
+            f"Correct, to within the tolerance of the check:{shown}.{note}",
+            normalized,
+            details=details,
+        )
+    if status == "different":
+        return Verdict(
+            "undecided",
+            f"Your answer agrees with autograd at {n} sampled points, but sympy finds a "
+            f"difference ({sym.get('detail')}). It may be right only on part of the domain.",
+            normalized,
+            details=details,
+        )
+    how = "confirmed symbolically" if status == "equal" else f"checked at {n} points"
+    return Verdict("correct", f"Correct ({how}).{note}", normalized, details=details)
+
+
+def _exact_derivative(
+    sandbox: SymbolicSandbox | None, function: str, wrt: str, variables: frozenset[str]
+) -> str | None:
+    """sympy's derivative of the function, in the language's Unicode (None if unknown)."""
+    reply = (sandbox or shared_sandbox()).request(
+        {"op": "derivative", "function": function, "wrt": wrt, "vars": sorted(variables)}
+    )
+    text = reply.get("text") if reply.get("status") == "ok" else None
+    if not text:
+        return None
+    try:
+        return mathlang.pretty_text(mathlang.parse(text, variables))
+    except MathError:
+        return None
+
+
+def _wrong_kind(ref: DerivativeReference, node: Node, got: torch.Tensor) -> str | None:
+    """An answer of the wrong kind: the function itself (as written), or an antiderivative."""
+    function_values = ref.evaluate(ref.function)
+    if node == ref.function:  # x·x^(x−1) for x^x is a mistake of the power rule, not this
+        return "That is the function itself; the exercise asks for its derivative."
+    if mathlang.variables(node) and ref.wrt in mathlang.variables(node):
+        slope = ref.gradient(node)
+        if bool(close(slope, function_values).all()) and bool((function_values.abs() > 1e-9).any()):
+            return (
+                "You integrated: the derivative of your answer is the function itself. "
+                "The exercise asks for the derivative."
+            )
+    return None
+
+
+def _symbolic(
+    sandbox: SymbolicSandbox | None, function: str, wrt: str, answer: str, variables: frozenset[str]
+) -> dict[str, Any]:
+    """Ask the sandbox whether the answer equals sympy's derivative of the function."""
+    return (sandbox or shared_sandbox()).request(
+        {
+            "op": "equivalent",
+            "function": function,
+            "wrt": wrt,
+            "answer": answer,
+            "vars": sorted(variables),
+        }
+    )
