@@ -7,9 +7,12 @@ paint, and the sympy sandbox is started then, so the first check is quick.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -79,6 +82,9 @@ class GradTutorApp(App[None]):
         self.progress: Progress = Progress(empty())
         self.progress_problem: str | None = None
         """Why progress cannot be saved (None when it can)."""
+        self._writes: deque[tuple[Callable[[ProgressStore], Any], Any]] = deque()
+        self._write_lock = threading.Lock()
+        self._writing = False
 
     def load(self) -> None:
         """Load the packs and the progress (also used by tests to reload)."""
@@ -213,20 +219,54 @@ class GradTutorApp(App[None]):
 
     # -- progress ----------------------------------------------------------------------
 
-    @work(thread=True, group="save", exit_on_error=False)
-    def save_progress(self, change: Callable[[ProgressStore], Progress]) -> None:
-        """Apply a change to the progress store off the UI thread."""
-        try:
-            progress = change(self.store)
-        except OSError as exc:
-            self.call_from_thread(
-                self.notify, f"Progress could not be saved: {exc}", severity="error", markup=False
-            )
-            return
-        self.call_from_thread(self.set_progress, progress)
+    def save_progress(
+        self,
+        change: Callable[[ProgressStore], Any],
+        then: Callable[[Progress, Any], None] | None = None,
+    ) -> None:
+        """The one path for progress writes: changes are applied in order, off the UI
+        thread, by a single writer; each new snapshot is adopted here, and `then` is called
+        with it (and with what the change returned beside it, such as `revealed`)."""
+        with self._write_lock:
+            self._writes.append((change, then))
+            start, self._writing = not self._writing, True
+        if start:
+            self._write_progress()
+
+    @work(thread=True, group="progress", exit_on_error=False)
+    def _write_progress(self) -> None:
+        """The writer: drains the queue of changes, one at a time, then stops."""
+        while True:
+            with self._write_lock:
+                if not self._writes:
+                    self._writing = False
+                    return
+                change, then = self._writes.popleft()
+            try:
+                result = change(self.store)
+            except OSError as exc:
+                self.call_from_thread(
+                    self.notify,
+                    f"Progress could not be saved: {exc}",
+                    severity="error",
+                    markup=False,
+                )
+                continue
+            progress, extra = result if isinstance(result, tuple) else (result, None)
+            self.call_from_thread(self._saved, progress, extra, then)
+
+    def _saved(
+        self, progress: Progress, extra: Any, then: Callable[[Progress, Any], None] | None
+    ) -> None:
+        self.set_progress(progress)
+        if then is not None:
+            then(progress, extra)
 
     def set_progress(self, progress: Progress) -> None:
-        """Adopt a progress snapshot: announce unlocked lessons, refresh the browser."""
+        """Adopt a progress snapshot, unless a newer one is already in use; announce unlocked
+        lessons, refresh the browser."""
+        if progress.revision < self.progress.revision:
+            return
         before = {pack.id: self.states(pack) for pack in self.packs}
         self.progress = progress
         for pack in self.packs:

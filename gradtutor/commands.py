@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+if TYPE_CHECKING:
+    from .app import GradTutorApp
+
 
 class LessonCommands(Provider):
-    """`Open lesson: …` for every lesson that is not locked, and the stepper."""
+    """`Open lesson: …` for every lesson (locked ones say what they wait for), and the
+    stepper."""
+
+    @property
+    def tutor(self) -> GradTutorApp:
+        """The tutor, typed."""
+        return cast("GradTutorApp", self.app)
 
     def _commands(self) -> list[tuple[str, object, str]]:
-        app = self.app
+        app = self.tutor
         out = []
-        for pack in app.packs:  # type: ignore[attr-defined]
-            states = app.states(pack)  # type: ignore[attr-defined]
+        for pack in app.packs:
+            states = app.states(pack)
             for lesson in pack.lessons:
                 state = states[lesson.id]
                 status = (
@@ -26,7 +36,7 @@ class LessonCommands(Provider):
                 out.append(
                     (
                         f"Open lesson: {lesson.title}",
-                        partial(app.open_lesson, pack, lesson),  # type: ignore[attr-defined]
+                        partial(app.open_lesson, pack, lesson),
                         f"{pack.title} · {status}",
                     )
                 )
@@ -36,7 +46,7 @@ class LessonCommands(Provider):
                 app.action_open_stepper,
                 "Forward and backward, node by node",
             )
-        )  # type: ignore[attr-defined]
+        )
         return out
 
     async def discover(self) -> Hits:

@@ -9,12 +9,12 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
 from ..core.packs import BrokenPack, Lesson, Pack
 from ..core.progress import LessonState
 from ..core.text import visible
+from .base import TutorScreen
 
 _MARKS = {
     "done": ("✓", "green"),
@@ -67,7 +67,7 @@ class LessonTree(Tree[Any]):
         super().action_select_cursor()
 
 
-class BrowserScreen(Screen[None]):
+class BrowserScreen(TutorScreen):
     """Lists the packs and their lessons; Enter opens a lesson."""
 
     BINDINGS = [
@@ -79,7 +79,7 @@ class BrowserScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        problem = self.app.progress_problem  # type: ignore[attr-defined]
+        problem = self.app.progress_problem
         if problem:
             yield Static(Text("⚠ " + problem), id="progress-warning", markup=False)
         with Horizontal(id="browser-body"):
@@ -94,7 +94,7 @@ class BrowserScreen(Screen[None]):
         self.refresh_tree(initial=True)
         self.query_one(LessonTree).focus()
         # Heavy modules load only once this screen has painted.
-        self.call_after_refresh(self.app.start_warm_up)  # type: ignore[attr-defined]
+        self.call_after_refresh(self.app.start_warm_up)
 
     def refresh_tree(self, initial: bool = False) -> None:
         """Rebuild the tree from the app's packs and progress.
@@ -105,12 +105,12 @@ class BrowserScreen(Screen[None]):
         """
         tree = self.query_one(LessonTree)
         selected = None if initial or tree.cursor_node is None else tree.cursor_node.data
-        progress = self.app.progress  # type: ignore[attr-defined]
+        progress = self.app.progress
         last = progress.last
         tree.clear()
         target = first_open = last_node = None
-        for pack in self.app.packs:  # type: ignore[attr-defined]
-            states = self.app.states(pack)  # type: ignore[attr-defined]
+        for pack in self.app.packs:
+            states = self.app.states(pack)
             done = sum(s.status == "done" for s in states.values())
             title = Text(pack.title + "  ", style="bold")
             title.append_text(progress_bar(done, len(pack.lessons)))
@@ -124,12 +124,12 @@ class BrowserScreen(Screen[None]):
                     first_open = leaf
                 if last == (pack.id, lesson.id) and state.status != "done":
                     last_node = leaf
-        for broken in self.app.broken_packs:  # type: ignore[attr-defined]
+        for broken in self.app.broken_packs:
             label = Text("⚠ ", style="bold red")
             label.append(visible(broken.path.name or str(broken.path)), style="bold")
             label.append(f"  not loaded: {len(broken.problems)} error(s)", style="red")
             tree.root.add_leaf(label, data=broken)
-        if not self.app.packs:  # type: ignore[attr-defined]
+        if not self.app.packs:
             tree.root.add_leaf(Text("No lesson pack could be loaded."))
         target = target or last_node or first_open
         tree.pending_cursor = target
@@ -147,7 +147,7 @@ class BrowserScreen(Screen[None]):
         data = event.node.data
         if isinstance(data, tuple):
             pack, lesson = data
-            state = self.app.states(pack)[lesson.id]  # type: ignore[attr-defined]
+            state = self.app.states(pack)[lesson.id]
             text = Text(lesson.title, style="bold")
             text.append(f"\n{lesson.summary}\n" if lesson.summary else "\n")
             text.append(f"\nState: {state.status}")
@@ -183,7 +183,7 @@ class BrowserScreen(Screen[None]):
         event.prevent_default()
         self.open_node_lesson()
         if self.app.screen is self:  # a pack, a locked lesson: nothing opened
-            self.app.release_typeahead()  # type: ignore[attr-defined]
+            self.app.release_typeahead()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()
@@ -203,4 +203,4 @@ class BrowserScreen(Screen[None]):
                 node.toggle()
             return
         pack, lesson = node.data
-        self.app.open_lesson(pack, lesson)  # type: ignore[attr-defined]
+        self.app.open_lesson(pack, lesson)

@@ -8,18 +8,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Region
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Markdown, Static
 
 from ..core.mathtext import markdown_math
 from ..core.packs import Exercise, Lesson, Pack, Prose
 from ..widgets.blocks import ActionBlock
-from ..widgets.exercise import AnswerChecked, ExerciseView, ProgressSaved, region_in
+from ..widgets.exercise import AnswerChecked, ExerciseView, region_in
 from ..widgets.inputs import AnswerInput
+from .base import TutorScreen
 
 
-class LessonScreen(Screen[None]):
+class LessonScreen(TutorScreen):
     """Shows one lesson; completes it when every exercise is solved (or, with none, at its end).
 
     Focus follows what is on screen: an answer field has focus only while it is fully in
@@ -45,7 +45,7 @@ class LessonScreen(Screen[None]):
         from ..core.variants import learner_variant
 
         yield Header()
-        progress = self.app.progress  # type: ignore[attr-defined]
+        progress = self.app.progress
         with VerticalScroll(id="lesson-body"):
             yield Static(Text(self.lesson.title), classes="lesson-title", markup=False)
             number = 0
@@ -70,7 +70,7 @@ class LessonScreen(Screen[None]):
     def on_mount(self) -> None:
         body = self.body
         body.focus()
-        self.app.save_progress(  # type: ignore[attr-defined]
+        self.app.save_progress(
             lambda store: store.set_last(self.pack.id, self.lesson.id, self.pack.path)
         )
         self.call_after_refresh(self._open_where_the_learner_left)
@@ -112,7 +112,7 @@ class LessonScreen(Screen[None]):
 
     async def _replay_typeahead(self) -> None:
         """Keys typed while the lesson opened, given to the answer field in order."""
-        keys = self.app.take_typeahead()  # type: ignore[attr-defined]
+        keys = self.app.take_typeahead()
         for key, character in keys:
             focused = self.focused
             if isinstance(focused, AnswerInput) and character and character.isprintable():
@@ -132,20 +132,14 @@ class LessonScreen(Screen[None]):
         body = self.query_one("#lesson-body", VerticalScroll)
         if body.scroll_y >= body.max_scroll_y - 1 and not self.app.progress.lesson_completed(
             self.pack.id, self.lesson.id
-        ):  # type: ignore[attr-defined]
-            self.app.save_progress(lambda store: store.mark_completed(self.pack.id, self.lesson.id))  # type: ignore[attr-defined]
+        ):
+            self.app.save_progress(lambda store: store.mark_completed(self.pack.id, self.lesson.id))
 
     @on(AnswerChecked)
     def answer_checked(self, event: AnswerChecked) -> None:
-        if event.progress is not None:
-            self.app.set_progress(event.progress)  # type: ignore[attr-defined]
         if event.verdict.correct:
             # the verdict stays in view; focus moves on only to an exercise also in view
             self.call_after_refresh(self._focus_next_unsolved, event.view)
-
-    @on(ProgressSaved)
-    def progress_saved(self, event: ProgressSaved) -> None:
-        self.app.set_progress(event.progress)  # type: ignore[attr-defined]
 
     def _focus_next_unsolved(self, after: ExerciseView) -> None:
         views = list(self.query(ExerciseView))
@@ -158,7 +152,7 @@ class LessonScreen(Screen[None]):
 
     @on(ActionBlock.Opened)
     def open_block(self, event: ActionBlock.Opened) -> None:
-        self.app.open_block(event.block)  # type: ignore[attr-defined]
+        self.app.open_block(event.block)
 
     def action_next_lesson(self) -> None:
         """Open the next lesson in pack order, if it is open."""
@@ -166,7 +160,7 @@ class LessonScreen(Screen[None]):
         if index + 1 >= len(self.pack.lessons):
             self.notify("This is the last lesson of the pack.", markup=False)
             return
-        self.app.open_lesson(self.pack, self.pack.lessons[index + 1], replace=True)  # type: ignore[attr-defined]
+        self.app.open_lesson(self.pack, self.pack.lessons[index + 1], replace=True)
 
     def action_page_down(self) -> None:
         """Read on: a page down, stopping at an unsolved exercise the page would cut."""

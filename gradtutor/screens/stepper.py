@@ -18,13 +18,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Sparkline, Static, Tree
 
 from ..core.sizes import MAX_SEED, NetworkSize
 from ..core.summary import TensorSummary, summarize
 from ..widgets.inputs import AnswerInput
 from ..widgets.tensor_view import TensorView
+from .base import TutorScreen
 
 LEAVES = ("w1", "b1", "w2", "b2")
 CHAIN = ("x", "lin1", "relu", "lin2", "mse", "loss")
@@ -110,7 +110,7 @@ def graph_lines(node: tuple, tree_node: Any) -> None:
         graph_lines(sub, child)
 
 
-class StepperScreen(Screen[None]):
+class StepperScreen(TutorScreen):
     """Walk the lesson network node by node and watch every .grad fill in."""
 
     BINDINGS = [

@@ -11,11 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Sparkline, Static
 
 from ..core.packs import TrainingBlock
 from ..widgets.blocks import describe_block
+from .base import TutorScreen
 
 
 class TrainingFinished(Message):
@@ -49,7 +49,7 @@ def results_table(result: Any) -> Table:
     return table
 
 
-class TrainingScreen(Screen[None]):
+class TrainingScreen(TutorScreen):
     """Runs a `training` block and shows what happened."""
 
     BINDINGS = [

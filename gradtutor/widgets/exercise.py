@@ -10,7 +10,7 @@ screen is dimmed and marked as the previous answer's.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
@@ -39,6 +39,7 @@ from ..core.text import visible
 from .inputs import AnswerInput
 
 if TYPE_CHECKING:
+    from ..app import GradTutorApp
     from ..core.checking import Verdict
 
 PLACEHOLDERS = {
@@ -53,20 +54,11 @@ answer no exercise of the built-in pack (a test checks it)."""
 class AnswerChecked(Message):
     """A check finished (posted from the checking worker)."""
 
-    def __init__(
-        self,
-        view: ExerciseView,
-        answer: str,
-        verdict: Verdict,
-        progress: Progress | None,
-        revealed: bool,
-    ) -> None:
+    def __init__(self, view: ExerciseView, answer: str, verdict: Verdict) -> None:
         super().__init__()
         self.view = view
         self.answer = answer
         self.verdict = verdict
-        self.progress = progress
-        self.revealed = revealed
 
     @property
     def control(self) -> ExerciseView:
@@ -81,14 +73,6 @@ class PreviewReady(Message):
         super().__init__()
         self.answer = answer
         self.preview = preview
-
-
-class ProgressSaved(Message):
-    """Progress was written (a hint or a reveal); the app adopts the new snapshot."""
-
-    def __init__(self, progress: Progress) -> None:
-        super().__init__()
-        self.progress = progress
 
 
 _CODE = re.compile(r"`([^`]+)`")
@@ -265,6 +249,11 @@ class ExerciseView(Vertical):
             self.show_solution()
 
     @property
+    def app(self) -> GradTutorApp:  # type: ignore[override]
+        """The tutor, typed (posting's pattern)."""
+        return cast("GradTutorApp", super().app)
+
+    @property
     def answer_field(self) -> Widget:
         """Where the learner answers: the input, or the list of options."""
         return self.query(".answer-input, .choice-options").first()
@@ -415,9 +404,7 @@ class ExerciseView(Vertical):
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
     def check_answer(self, answer: str) -> None:
-        """Run the core checker and record the attempt; posts AnswerChecked."""
-        progress: Progress | None = None
-        revealed = False
+        """Run the core checker off the UI thread; posts AnswerChecked."""
         try:
             from ..core.checking import check_exercise
 
@@ -428,26 +415,29 @@ class ExerciseView(Vertical):
             verdict = Verdict(
                 "undecided", "The check could not be completed; your answer was not judged."
             )
-        store = self.app.store  # type: ignore[attr-defined]
-        try:
-            if verdict.spends_attempt and verdict.verdict != "undecided":
-                progress, revealed = store.record_answer(
-                    self.pack.id,
-                    self.lesson.id,
-                    self.exercise.id,
-                    verdict.correct,
-                    tuple(e.id for e in self.lesson.exercises),
-                )
-        except OSError as exc:
-            self._report_unsaved(exc)
-        self.post_message(AnswerChecked(self, answer, verdict, progress, revealed))
+        self.post_message(AnswerChecked(self, answer, verdict))
 
     @on(AnswerChecked)
     def show_verdict(self, event: AnswerChecked) -> None:
+        """Show the verdict at once; the attempt is recorded through the app's one writer,
+        and what it changes (attempts left, a revealed solution) follows when it is saved."""
         self.checking = False
         verdict = event.verdict
-        if event.progress is not None:
-            self.record = event.progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
+        self.checked_answer = event.answer.strip() if verdict.verdict != "undecided" else None
+        self._render_verdict(verdict)
+        if verdict.correct:
+            self.status = "solved"
+            self.show_solution()
+        if verdict.spends_attempt and verdict.verdict != "undecided":
+            ids = (self.pack.id, self.lesson.id, self.exercise.id)
+            lesson_ids = tuple(e.id for e in self.lesson.exercises)
+            self.app.save_progress(
+                lambda store: store.record_answer(*ids, verdict.correct, lesson_ids),
+                then=lambda progress, revealed: self._attempt_recorded(verdict, progress, revealed),
+            )
+        self.call_after_refresh(self.bring_verdict_into_view)
+
+    def _render_verdict(self, verdict: Verdict, attempts_known: bool = False) -> None:
         icon, style = _STYLES[verdict.verdict]
         text = Text()
         text.append_text(rich_text(icon + verdict.message, style))
@@ -458,27 +448,26 @@ class ExerciseView(Vertical):
             text.append_text(rich_text(verdict.feedback))
         if verdict.counterexample:
             text.append("\n" + verdict.counterexample_sentence(), style="dim")
-        if verdict.verdict == "incorrect" and self.status == "unsolved":
+        if attempts_known and verdict.verdict == "incorrect" and self.status == "unsolved":
             left = REVEAL_AFTER - (self.record.attempts - (1 if self.record.solved else 0))
             if left > 0:
                 text.append(
                     f"\n{left} more wrong attempt{'s' if left != 1 else ''} before the solution is shown (F3 shows it now).",
                     style="dim",
                 )
-        self.checked_answer = event.answer.strip() if verdict.verdict != "undecided" else None
         self.verdict_text = text
-        verdict_widget = self.query_one(".verdict", Static)
-        verdict_widget.remove_class("-stale")
+        self.query_one(".verdict", Static).remove_class("-stale")
         self._show(".verdict", text)
-        if verdict.correct:
-            self.status = "solved"
-            self.show_solution()
-        elif event.revealed:
+
+    def _attempt_recorded(self, verdict: Verdict, progress: Progress, revealed: bool) -> None:
+        self.record = progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
+        if revealed:
             self.status = "revealed"
             self.show_solution()
-        else:
-            self.query_one(".exercise-head", Static).update(self.header_text())
-        self.call_after_refresh(self.bring_verdict_into_view)
+        if self.checked_answer is not None and verdict.verdict == "incorrect":
+            self._render_verdict(verdict, attempts_known=True)
+            self.call_after_refresh(self.bring_verdict_into_view)
+        self.query_one(".exercise-head", Static).update(self.header_text())
 
     # -- hints and the solution ---------------------------------------------------------
 
@@ -496,36 +485,19 @@ class ExerciseView(Vertical):
         self.hints_shown += 1
         self.query_one(".exercise-head", Static).update(self.header_text())
         self.call_after_refresh(hint.scroll_visible, animate=False)
-        self.save(
-            lambda store: store.record_hint(
-                self.pack.id, self.lesson.id, self.exercise.id, self.hints_shown
-            )
+        shown = self.hints_shown
+        self.app.save_progress(
+            lambda store: store.record_hint(self.pack.id, self.lesson.id, self.exercise.id, shown)
         )
 
     def action_solution(self) -> None:
         """Give up and show the solution (recorded as revealed, not solved)."""
         if self.status == "unsolved":
             self.status = "revealed"
-            self.save(
+            self.app.save_progress(
                 lambda store: store.record_reveal(self.pack.id, self.lesson.id, self.exercise.id)
             )
         self.show_solution(scroll=True)
-
-    @work(thread=True, group="save", exit_on_error=False)
-    def save(self, change: Any) -> None:
-        """Write progress off the UI thread."""
-        try:
-            progress = change(self.app.store)  # type: ignore[attr-defined]
-        except OSError as exc:
-            self._report_unsaved(exc)
-            return
-        self.post_message(ProgressSaved(progress))
-
-    def _report_unsaved(self, exc: OSError) -> None:
-        """Tell the learner (from a worker thread) that progress could not be written."""
-        self.app.call_from_thread(
-            self.app.notify, f"Progress could not be saved: {exc}", severity="error", markup=False
-        )
 
     def show_solution(self, scroll: bool = False) -> None:
         """Show the solution text, or the reference answer when the author wrote none."""

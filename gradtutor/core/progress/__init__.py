@@ -1,0 +1,67 @@
+"""The learner's progress: a versioned JSON document, written atomically, shared safely.
+
+Layout (version 2)::
+
+    {"version": 2,
+     "learner": ID,                       # random, made with the progress: variants
+     "packs": {PACK: {"opened_from": PATH, # where the pack was last opened from
+                      "lessons": {LESSON: {
+         "completed": bool,               # recorded once every exercise is solved;
+                                          # once set, it stays set
+         "exercises": {EXERCISE: {"solved": bool, "attempts": int,
+                                  "hints": int, "revealed": bool}}}}}},
+     "last": {"pack": PACK, "lesson": LESSON} | null,
+     "revision": int}                     # raised by every write
+
+Each change of layout raises the version by one and adds a migration from the version
+before (`MIGRATIONS`), run when an older file is read; the older file is kept beside it
+once, as `progress.vN.json`. Keys this program does not know are kept.
+
+    document.py   the layout, migrations, repair of wrongly typed entries
+    view.py       Progress: a read-only view of one document
+    store.py      ProgressStore: the file, its lock, atomic writes, the tutor's changes
+    states.py     lesson states (done, in progress, open, locked) and the report
+"""
+
+from .document import (
+    FIRST_EDITION,
+    MIGRATIONS,
+    REVEAL_AFTER,
+    SCHEMA_VERSION,
+    empty,
+    migrate,
+    new_learner_id,
+)
+from .states import (
+    LessonState,
+    LessonStatus,
+    completions_to_record,
+    first_unfinished,
+    lesson_done,
+    lesson_states,
+    progress_report,
+)
+from .store import FILE_NAME, HomeUnusable, ProgressStore
+from .view import ExerciseProgress, Progress
+
+__all__ = [
+    "FILE_NAME",
+    "FIRST_EDITION",
+    "MIGRATIONS",
+    "REVEAL_AFTER",
+    "SCHEMA_VERSION",
+    "ExerciseProgress",
+    "HomeUnusable",
+    "LessonState",
+    "LessonStatus",
+    "Progress",
+    "ProgressStore",
+    "completions_to_record",
+    "empty",
+    "first_unfinished",
+    "lesson_done",
+    "lesson_states",
+    "migrate",
+    "new_learner_id",
+    "progress_report",
+]

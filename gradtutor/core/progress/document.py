@@ -1,0 +1,196 @@
+"""The progress document: its layout, migrations between versions, and repair of
+entries of the wrong type. Plain data, no files: the store reads and writes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+SCHEMA_VERSION = 2
+REVEAL_AFTER = 3
+"""Wrong attempts after which the solution is shown (and recorded as revealed)."""
+
+
+def new_learner_id() -> str:
+    """A random learner id: the seed of the learner's own variants."""
+    import secrets
+
+    return secrets.token_hex(8)
+
+
+def empty() -> dict[str, Any]:
+    """A fresh progress document."""
+    return {"version": SCHEMA_VERSION, "learner": new_learner_id(), "packs": {}, "last": None}
+
+
+FIRST_EDITION: dict[str, dict[str, tuple[str, ...]]] = {
+    "backprop-from-scratch": {
+        "derivatives": ("square", "grad-at-5", "finite-difference"),
+        "chain-rule": ("square-of-line", "bell", "neuron", "log", "three-links", "order"),
+        "autograd-linear": ("forward-z", "dl-dw1", "w-grad", "y-grad", "x-grad", "why-negative"),
+        "accumulate-zero-update": (
+            "accumulated",
+            "backward-twice",
+            "updated-w1",
+            "spot-the-bug",
+            "why-no-grad",
+        ),
+        "manual-backprop": (
+            "loss-shape",
+            "out-g",
+            "broadcast",
+            "w2-grad",
+            "b2-grad",
+            "l2-g",
+            "l1-g",
+            "w1-grad",
+            "x-grad",
+        ),
+        "adaline": ("adaline-grad", "minibatch-grad", "retain-graph", "zero-grad"),
+        "sgd": ("point-grad", "b-grad-start", "loop-order"),
+    }
+}
+"""The exercises of the built-in pack's first edition, lesson by lesson. Version 1 files
+recorded no completion for lessons with exercises (it was derived); the second edition
+adds exercises, so a lesson completed then is recorded as completed on migration."""
+
+
+def _v1_to_v2(data: dict[str, Any]) -> None:
+    """Version 2 gives the learner an id (for their own variants), and records the
+    completions that version 1 only derived (first-edition lessons of the built-in pack)."""
+    data.setdefault("learner", new_learner_id())
+    for pack_id, lessons in FIRST_EDITION.items():
+        records = data["packs"].get(pack_id, {}).get("lessons", {})
+        for lesson_id, exercises in lessons.items():
+            record = records.get(lesson_id)
+            if not isinstance(record, dict):
+                continue
+            solved = record.get("exercises", {})
+            if all(solved.get(e, {}).get("solved") is True for e in exercises):
+                record["completed"] = True
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {1: _v1_to_v2}
+"""version -> the change that turns a document of that version into the next."""
+
+
+def migrate(data: dict[str, Any]) -> bool:
+    """Bring a document up to SCHEMA_VERSION in place; True when anything changed."""
+    changed = False
+    while data["version"] < SCHEMA_VERSION:
+        MIGRATIONS[data["version"]](data)
+        data["version"] += 1
+        changed = True
+    return changed
+
+
+NONFINITE = object()
+"""What NaN and Infinity in the file become while reading: a value of no known type."""
+MAX_COUNT = 10**9
+
+
+def _count_ok(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_COUNT
+
+
+_EXERCISE_KEYS: dict[str, Callable[[Any], bool]] = {
+    "solved": lambda v: type(v) is bool,
+    "revealed": lambda v: type(v) is bool,
+    "attempts": _count_ok,
+    "hints": _count_ok,
+}
+
+
+class _Repair:
+    """Drops known keys of the wrong type (and NaN, Infinity) and says what went."""
+
+    def __init__(self) -> None:
+        self.dropped: list[str] = []
+
+    def drop(self, where: str, why: str) -> None:
+        self.dropped.append(f"{where} ({why})")
+
+    def nonfinite(self, value: Any, where: str) -> Any:
+        """Unknown keys are kept, except numbers JSON cannot hold (NaN, Infinity)."""
+        if value is NONFINITE:
+            return None
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if v is NONFINITE:
+                    self.drop(f"{where}{k}", "not a finite number")
+                else:
+                    out[k] = self.nonfinite(v, f"{where}{k}.")
+            return out
+        if isinstance(value, list):
+            return [self.nonfinite(v, where) for v in value if v is not NONFINITE]
+        return value
+
+    def table(self, parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+        value = parent.get(key, {})
+        if isinstance(value, dict):
+            return value
+        self.drop(where, "not a table")
+        parent[key] = {}
+        return parent[key]
+
+    def document(self, data: dict[str, Any]) -> None:
+        for pack_id, pack in list(self.table(data, "packs", "packs").items()):
+            if not isinstance(pack, dict):
+                self.drop(f"packs.{pack_id}", "not a table")
+                del data["packs"][pack_id]
+                continue
+            if "opened_from" in pack and not isinstance(pack["opened_from"], str):
+                self.drop(f"{pack_id} opened_from", "not a string")
+                del pack["opened_from"]
+            lessons = self.table(pack, "lessons", f"{pack_id}.lessons")
+            for lesson_id, lesson in list(lessons.items()):
+                where = f"{pack_id}/{lesson_id}"
+                if not isinstance(lesson, dict):
+                    self.drop(where, "not a table")
+                    del lessons[lesson_id]
+                    continue
+                if "completed" in lesson and type(lesson["completed"]) is not bool:
+                    self.drop(f"{where} completed", "not true or false")
+                    del lesson["completed"]
+                exercises = self.table(lesson, "exercises", f"{where} exercises")
+                for ex_id, record in list(exercises.items()):
+                    self.exercise(exercises, ex_id, record, f"{where}/{ex_id}")
+        if "learner" in data and not isinstance(data["learner"], str):
+            self.drop("learner", "not a string")
+            del data["learner"]
+        last = data.get("last")
+        if last is not None and not (
+            isinstance(last, dict)
+            and isinstance(last.get("pack"), str)
+            and isinstance(last.get("lesson"), str)
+        ):
+            self.drop("last", "not a pack and a lesson")
+            data["last"] = None
+
+    def exercise(self, exercises: dict[str, Any], ex_id: str, record: Any, where: str) -> None:
+        if not isinstance(record, dict):
+            self.drop(where, "not a table")
+            del exercises[ex_id]
+            return
+        for key, ok in _EXERCISE_KEYS.items():
+            if key in record and not ok(record[key]):
+                self.drop(f"{where} {key}", "the wrong type")
+                del record[key]
+
+
+def repair(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    """The document with wrongly typed known entries dropped, and what was dropped.
+
+    None when the document is not a progress file at all (kept aside, like a corrupt one).
+    """
+    if (
+        not isinstance(data, dict)
+        or type(data.get("version")) is not int
+        or not isinstance(data.get("packs", {}), dict)
+    ):
+        return None, []
+    repair = _Repair()
+    data = repair.nonfinite(data, "")
+    repair.document(data)
+    return data, repair.dropped

@@ -1,0 +1,72 @@
+"""A read-only view of one progress document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ExerciseProgress:
+    """One exercise's record."""
+
+    solved: bool = False
+    attempts: int = 0
+    hints: int = 0
+    revealed: bool = False
+
+
+class Progress:
+    """A read-only view of one progress document."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def _lesson(self, pack: str, lesson: str) -> dict[str, Any]:
+        return self.data["packs"].get(pack, {}).get("lessons", {}).get(lesson, {})
+
+    def exercise(self, pack: str, lesson: str, exercise: str) -> ExerciseProgress:
+        """The record of one exercise (all zero when never touched)."""
+        raw = self._lesson(pack, lesson).get("exercises", {}).get(exercise, {})
+        return ExerciseProgress(
+            solved=bool(raw.get("solved", False)),
+            attempts=int(raw.get("attempts", 0)),
+            hints=int(raw.get("hints", 0)),
+            revealed=bool(raw.get("revealed", False)),
+        )
+
+    def lesson_completed(self, pack: str, lesson: str) -> bool:
+        """Whether the lesson was recorded as completed."""
+        return bool(self._lesson(pack, lesson).get("completed", False))
+
+    def lesson_started(self, pack: str, lesson: str) -> bool:
+        """Whether any exercise of the lesson was touched."""
+        return bool(self._lesson(pack, lesson).get("exercises"))
+
+    @property
+    def learner(self) -> str:
+        """The learner's id (the seed of their variants)."""
+        return str(self.data.get("learner") or "")
+
+    def opened_from(self, pack: str) -> str | None:
+        """Where a pack was last opened from, if recorded."""
+        value = self.data["packs"].get(pack, {}).get("opened_from")
+        return value if isinstance(value, str) else None
+
+    @property
+    def last(self) -> tuple[str, str] | None:
+        """The pack and lesson visited last, if recorded."""
+        last = self.data.get("last")
+        if isinstance(last, dict) and "pack" in last and "lesson" in last:
+            return str(last["pack"]), str(last["lesson"])
+        return None
+
+    @property
+    def revision(self) -> int:
+        """How many writes made this document: a newer snapshot has a larger revision."""
+        value = self.data.get("revision", 0)
+        return value if type(value) is int else 0
+
+    def pack_ids(self) -> list[str]:
+        """Every pack with a record."""
+        return list(self.data["packs"])
