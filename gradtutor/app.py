@@ -321,22 +321,14 @@ class GradTutorApp(App[None]):
 
     def open_stepper(self, size: NetworkSize | None = None) -> None:
         """Open the network stepper (on the default network unless told otherwise)."""
-        try:
-            from .screens.stepper import StepperScreen
-        except ImportError:
-            self.notify(
-                "The network stepper arrives in a later version of gradtutor.", markup=False
-            )
-            return
+        from .screens.stepper import StepperScreen
+
         self.push_screen(StepperScreen(size or NetworkSize()))
 
     def open_training(self, block: TrainingBlock) -> None:
         """Open a training view."""
-        try:
-            from .screens.training import TrainingScreen
-        except ImportError:
-            self.notify("Training views arrive in a later version of gradtutor.", markup=False)
-            return
+        from .screens.training import TrainingScreen
+
         self.push_screen(TrainingScreen(block))
 
     def action_open_stepper(self) -> None:

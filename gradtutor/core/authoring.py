@@ -9,6 +9,7 @@ All reported at the line of the key concerned.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from . import mathlang, tensorlang
 from .checking import (
@@ -121,7 +122,7 @@ def _derivative(ex: DerivativeExercise, symbolic: bool) -> Iterator[tuple[int, s
             )
 
 
-def _point(counterexample: dict | None) -> str:
+def _point(counterexample: dict[str, Any] | None) -> str:
     if not counterexample:
         return ""
     at = ", ".join(f"{k} = {v}" for k, v in counterexample["point"].items())

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .sizes import NetworkSize
+
 DTYPE = torch.float64
+DEFAULT = NetworkSize()
 
 
 def mse(out: Tensor, y: Tensor) -> Tensor:
@@ -51,7 +54,9 @@ class Params:
     b2: Tensor
 
 
-def make_params(n: int = 4, d_in: int = 3, hidden: int = 5, seed: int = 0) -> Params:
+def make_params(
+    n: int = DEFAULT.n, d_in: int = DEFAULT.d_in, hidden: int = DEFAULT.hidden, seed: int = 0
+) -> Params:
     """Seeded random tensors (float64); weights scaled so activations stay near 1."""
     gen = torch.Generator().manual_seed(seed)
 
@@ -105,6 +110,8 @@ def autograd_gradients(p: Params) -> dict[str, Tensor]:
     for t in (l1, l2, out):
         t.retain_grad()
     mse(out, p.y).backward()
-    grads = {k: v.grad for k, v in leaves.items()}
-    grads.update(l1=l1.grad, l2=l2.grad, out=out.grad)
-    return grads  # type: ignore[return-value]
+    grads: dict[str, Tensor] = {}
+    for name, t in (*leaves.items(), ("l1", l1), ("l2", l2), ("out", out)):
+        assert t.grad is not None  # every one is on the path to the loss
+        grads[name] = t.grad
+    return grads

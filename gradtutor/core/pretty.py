@@ -15,4 +15,4 @@ def pretty(expr: Any) -> str:
         expr = to_sympy(expr, display=True)
     else:
         expr = expr.replace(sympy.Heaviside, sympy.Function("step"))
-    return sympy.pretty(expr, use_unicode=True)
+    return str(sympy.pretty(expr, use_unicode=True))

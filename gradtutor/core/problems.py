@@ -35,7 +35,7 @@ class Problem:
         """The compiler-style line: `FILE:LINE:COL: error: MESSAGE`."""
         return f"{self.location()}: {self.severity}: {visible(self.message)}"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         """A plain dict for `--json` output."""
         return {
             "file": visible(display_path(self.path)),

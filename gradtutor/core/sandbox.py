@@ -105,10 +105,13 @@ class SymbolicSandbox:
                 return {"status": "timeout", "detail": f"sympy took longer than {limit:g} s"}
             self._ready = True
             try:
-                return json.loads(line)
+                reply = json.loads(line)
             except ValueError:
-                self._kill()
-                return {"status": "error", "detail": "the symbolic checker answered garbage"}
+                reply = None
+            if isinstance(reply, dict):
+                return reply
+            self._kill()  # garbage, or not an object: the child is no longer trustworthy
+            return {"status": "error", "detail": "the symbolic checker answered garbage"}
 
     @staticmethod
     def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
@@ -162,7 +165,7 @@ def _is_zero_by_algebra(expr: Any) -> bool:
     if sympy.expand(sympy.together(expr)) == 0:
         return True
     if expr.has(sympy.sin, sympy.cos, sympy.tan, sympy.tanh):
-        return sympy.expand(sympy.together(sympy.expand_trig(expr))) == 0
+        return bool(sympy.expand(sympy.together(sympy.expand_trig(expr))) == 0)
     return False
 
 
@@ -236,7 +239,7 @@ def _zero_on_every_interval(expr: Any) -> bool:
     """
     import sympy
 
-    pieces = expr.args if isinstance(expr, sympy.Piecewise) else ((expr, True),)
+    pieces: Any = expr.args if isinstance(expr, sympy.Piecewise) else ((expr, True),)
     covered = sympy.EmptySet
     for piece, condition in pieces:
         try:

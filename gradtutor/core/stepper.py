@@ -14,16 +14,21 @@ source's MNIST size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
 from .network import lin_grad, make_params, mse, mse_grad, relu_grad
+from .sizes import LEAVES, NetworkSize
+
+if TYPE_CHECKING:
+    from .checking import Verdict
+
+DEFAULT = NetworkSize()
 
 FORWARD = ("lin1", "relu", "lin2", "mse")
 BACKWARD = ("mse", "lin2", "relu", "lin1")
-LEAVES = ("w1", "b1", "w2", "b2")
 BROADCAST_LIMIT = 5_000_000
 """Elements a teaching-only formula may materialise before it is shown but not run."""
 
@@ -43,6 +48,10 @@ LOCAL = {
     ("backward", "relu"): "∂l2/∂l1 = 1 where l1 > 0, else 0",
     ("backward", "lin1"): "∂l1/∂x = w1ᵀ, ∂l1/∂w1 = xᵀ, ∂l1/∂b1 = 1 (summed over the batch)",
 }
+
+
+GraphNode = tuple[str, tuple[Any, ...]]
+"""(name, children): a node of torch's autograd graph, children of the same form."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ class Snapshot:
     loss: float | None = None
     notes: tuple[str, ...] = ()
     """Facts computed for this step (memory costs of the tempting wrong formulas)."""
-    graph: tuple | None = None
+    graph: GraphNode | None = None
     """The autograd graph under `loss` (after the forward mse step)."""
     inputs: dict[str, Tensor] = field(default_factory=dict)
     """What the step read that the learner needs to predict the next gradient (`out` and
@@ -87,10 +96,10 @@ def _gb(elements: int, dtype: torch.dtype) -> str:
     return f"{size} bytes"
 
 
-def autograd_graph(t: Tensor, names: dict[int, str]) -> tuple:
+def autograd_graph(t: Tensor, names: dict[int, str]) -> GraphNode:
     """(torch's node name, children) from `t.grad_fn` down to the AccumulateGrad leaves."""
 
-    def walk(fn: Any, depth: int) -> tuple:
+    def walk(fn: Any, depth: int) -> GraphNode:
         name = type(fn).__name__
         if name == "AccumulateGrad":
             leaf = names.get(id(fn.variable), "?")
@@ -109,7 +118,12 @@ class Stepper:
     """Walks the lesson network one node at a time, forward then backward."""
 
     def __init__(
-        self, n: int = 4, d_in: int = 3, hidden: int = 5, seed: int = 0, lr: float = 0.01
+        self,
+        n: int = DEFAULT.n,
+        d_in: int = DEFAULT.d_in,
+        hidden: int = DEFAULT.hidden,
+        seed: int = DEFAULT.seed,
+        lr: float = DEFAULT.lr,
     ) -> None:
         self.sizes = (n, d_in, hidden)
         self.lr = lr
@@ -365,7 +379,9 @@ class Stepper:
         }
 
 
-def trace_json(n: int = 4, d_in: int = 3, hidden: int = 5, seed: int = 0) -> dict[str, Any]:
+def trace_json(
+    n: int = DEFAULT.n, d_in: int = DEFAULT.d_in, hidden: int = DEFAULT.hidden, seed: int = 0
+) -> dict[str, Any]:
     """The whole forward and backward trace as plain JSON (`gradtutor stepper --json`)."""
     stepper = Stepper(n, d_in, hidden, seed)
     tensors = {k: v.tolist() for k, v in stepper.tensors().items()}
@@ -418,7 +434,7 @@ def prediction_env(stepper: Stepper) -> dict[str, Tensor]:
     return env
 
 
-def judge_prediction(answer: str, target: Tensor, env: dict[str, Tensor], label: str):
+def judge_prediction(answer: str, target: Tensor, env: dict[str, Tensor], label: str) -> Verdict:
     """A verdict on a predicted gradient: a number, a list, or a tensor-language formula."""
     from . import tensorlang
     from .checking import Verdict, invalid, parse_value_answer
@@ -484,7 +500,7 @@ def _differences(label: str, got: Tensor, target: Tensor, close: Tensor) -> str:
     )
 
 
-def predict(stepper: Stepper, answer: str):
+def predict(stepper: Stepper, answer: str) -> tuple[Verdict, Snapshot] | None:
     """Judge a prediction of the next backward step, then take that step: (verdict, snapshot)."""
     label = prediction_target(stepper)
     if label is None:

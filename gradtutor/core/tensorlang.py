@@ -16,7 +16,7 @@ import math
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from .mathlang import LanguageError
 
@@ -109,7 +109,7 @@ class _Validator:
         self.text = text
         self.names = names
 
-    def fail(self, node: ast.AST, message: str) -> None:
+    def fail(self, node: ast.AST, message: str) -> NoReturn:
         col = _col(node, self.text)
         raise TensorLangError(f"{message} (column {col})", col)
 
@@ -178,7 +178,14 @@ class _Validator:
             known = ", ".join(sorted(self.names))
             self.fail(node, f"`{name}` is not a name here (the names are: {known})")
 
-    def check_call(self, node, func, args, keywords, depth) -> None:
+    def check_call(
+        self,
+        node: ast.Call,
+        func: ast.expr,
+        args: list[ast.expr],
+        keywords: list[ast.keyword],
+        depth: int,
+    ) -> None:
         if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in keywords):
             self.fail(node, "`*` and `**` unpacking are not allowed")
         if isinstance(func, ast.Name):
@@ -236,14 +243,14 @@ class _Interpreter:
         self.env = env
         self.device = device
 
-    def fail(self, node: ast.AST, message: str) -> None:
+    def fail(self, node: ast.AST, message: str) -> NoReturn:
         col = _col(node, self.text)
         raise TensorLangError(f"{message} (column {col})", col)
 
-    def number(self, v: float):
+    def number(self, v: float) -> Any:
         return self.torch.tensor(float(v), dtype=self.torch.float64, device=self.device)
 
-    def sized(self, node: ast.AST, t):
+    def sized(self, node: ast.AST, t: Any) -> Any:
         if t.numel() > MAX_ELEMENTS:
             self.fail(
                 node,
@@ -266,11 +273,11 @@ class _Interpreter:
             self.fail(node, "expected a single number here")
         return float(t.item()) if self.device != "meta" else 0.0
 
-    def visit(self, node: ast.AST):
+    def visit(self, node: ast.AST) -> Any:
         torch = self.torch
         match node:
-            case ast.Constant(value=v):
-                return self.number(v)
+            case ast.Constant():
+                return self.number(self.constant(node))
             case ast.Name(id=name):
                 return self.env[name]
             case ast.List():
@@ -312,7 +319,7 @@ class _Interpreter:
                 return self.call(node)
         self.fail(node, "not part of the tensor language")
 
-    def literal(self, node: ast.AST):
+    def literal(self, node: ast.AST) -> Any:
         if isinstance(node, ast.List):
             items = [self.literal(e) for e in node.elts]
             shapes = {repr(_nested_shape(i)) for i in items}
@@ -323,10 +330,16 @@ class _Interpreter:
             v = self.literal(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return self.constant(node)
         self.fail(node, "list literals may contain only numbers")
 
-    def broadcast(self, node: ast.AST, a, b) -> None:
+    def constant(self, node: ast.Constant) -> float:
+        """A number literal (the validator has refused every other constant)."""
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            self.fail(node, f"{node.value!r} is not a number")
+        return float(node.value)
+
+    def broadcast(self, node: ast.AST, a: Any, b: Any) -> None:
         try:
             shape = self.torch.broadcast_shapes(a.shape, b.shape)
         except RuntimeError:
@@ -339,7 +352,7 @@ class _Interpreter:
                 f"about {n * 8 / 1e9:.1f} GB; too large to compute",
             )
 
-    def binop(self, node: ast.AST, op: str, a, b):
+    def binop(self, node: ast.AST, op: str, a: Any, b: Any) -> Any:
         torch = self.torch
         if op == "@":
             if a.dim() == 0 or b.dim() == 0:
@@ -362,10 +375,10 @@ class _Interpreter:
         fn = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "**": torch.pow}[op]
         return self.sized(node, fn(a, b))
 
-    def float(self, t):
+    def float(self, t: Any) -> Any:
         return t.to(self.torch.float64) if t.dtype != self.torch.float64 else t
 
-    def call(self, node: ast.Call):
+    def call(self, node: ast.Call) -> Any:
         torch = self.torch
         func = node.func
         if isinstance(func, ast.Name):
@@ -439,13 +452,13 @@ class _Interpreter:
         return d
 
 
-def _nested_shape(v: Any) -> tuple:
+def _nested_shape(v: Any) -> tuple[Any, ...]:
     if isinstance(v, list):
         return (len(v), _nested_shape(v[0]) if v else ())
     return ()
 
 
-def evaluate(expr: TensorExpr, env: dict[str, Any]):
+def evaluate(expr: TensorExpr, env: dict[str, Any]) -> Any:
     """Evaluate over `env` (name -> tensor): first on meta tensors (shapes only), then for real.
 
     The tensors in env are not modified; the result may share no storage with them

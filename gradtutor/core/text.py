@@ -9,6 +9,7 @@ functions before it reaches Textual or standard output.
 from __future__ import annotations
 
 import re
+from typing import Any, TextIO
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -71,12 +72,12 @@ class SafeStream:
     a pack, an answer or a progress file can drive the terminal.
     """
 
-    def __init__(self, stream) -> None:  # noqa: ANN001 - any text stream
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
         self._stream.write(_CONTROL_BUT_LAYOUT.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
         return len(text)
 
-    def __getattr__(self, name: str):  # noqa: ANN204 - flush, isatty, fileno, encoding...
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding...
         return getattr(self._stream, name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ def parse_toml(
             f"followed by \"{word[1:]}\". For LaTeX, write the string in single quotes ('...')",
             col,
         )
-    return _clean(data)
+    cleaned: dict[str, Any] = _clean(data)
+    return cleaned
 
 
 _LATEX_TRAPS = {"\\t": "tanh", "\\b": "beta", "\\f": "frac", "\\r": "rho"}
@@ -148,7 +150,7 @@ _SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '
 _LATEX_AFTER_N = ("nabla", "nu", "neq", "ne", "not", "neg", "ni", "nleq", "ngeq", "nmid")
 
 
-def _scan_strings(text: str):
+def _scan_strings(text: str) -> Iterator[tuple[int, int, str, str, int]]:
     """Every escape sequence in the basic strings of a TOML text: (line, col, escape, char).
 
     A small lexer of TOML's four string forms and comments, enough to find where an

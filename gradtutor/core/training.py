@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .packs import TrainingBlock
+from .packs import AdalineBlock, LinearBlock, TrainingBlock
 
 DTYPE = torch.float64
 
@@ -107,6 +107,13 @@ def _loss(x: Tensor, y: Tensor, w: Tensor, b: Tensor) -> float:
         return float(((y - (x @ w + b)) ** 2).mean())
 
 
+def grad_of(t: Tensor) -> Tensor:
+    """The `.grad` a backward pass has just filled (an error, never None, if it has not)."""
+    if t.grad is None:
+        raise RuntimeError("the backward pass left no gradient in a parameter")
+    return t.grad
+
+
 def _batches(n: int, batch: int, gen: torch.Generator) -> list[Tensor]:
     return list(torch.randperm(n, generator=gen).split(batch))
 
@@ -120,7 +127,7 @@ def adaline(
     y: Tensor,
     xt: Tensor,
     yt: Tensor,
-    block: TrainingBlock,
+    block: AdalineBlock,
     zero_grad: bool = True,
 ) -> Curve:
     """Train ADALINE one way; the shuffles come from the block's seed, so all ways see the same."""
@@ -141,7 +148,7 @@ def adaline(
                 loss = ((y[idx] - out) ** 2).mean()
                 loss.backward()
                 optimizer.step()
-            norms.append(float(model.weight.grad.norm()))
+            norms.append(float(grad_of(model.weight).norm()))
             losses.append(_loss(x, y, model.weight.detach().squeeze(0), model.bias.detach()))
         w, b = model.weight.detach().squeeze(0), model.bias.detach()
     else:
@@ -177,7 +184,7 @@ def adaline(
     )
 
 
-def run_adaline(block: TrainingBlock) -> TrainingResult:
+def run_adaline(block: AdalineBlock) -> TrainingResult:
     """Every method of the block on the same data, and the largest disagreement between them."""
     assert block.data is not None
     x_all, y_all = load_two_classes(block.data, block.features, block.target, block.classes)
@@ -209,7 +216,7 @@ def run_adaline(block: TrainingBlock) -> TrainingResult:
 # ----------------------------------------------------------------------------- linear SGD
 
 
-def linear_data(block: TrainingBlock) -> tuple[Tensor, Tensor]:
+def linear_data(block: LinearBlock) -> tuple[Tensor, Tensor]:
     """x from start to stop by step (a column), y = slope·x + noise·N(0, 1) with the block's seed.
 
     Made in float32, as `torch.manual_seed(seed)` and `torch.randn` make it in a notebook,
@@ -221,7 +228,7 @@ def linear_data(block: TrainingBlock) -> tuple[Tensor, Tensor]:
     return x.to(DTYPE), y.to(DTYPE)
 
 
-def linear_sgd(block: TrainingBlock, x: Tensor, y: Tensor, zero_grad: bool = True) -> Curve:
+def linear_sgd(block: LinearBlock, x: Tensor, y: Tensor, zero_grad: bool = True) -> Curve:
     """Gradient descent on w·x + b with MSE: predict, loss, backward, step under no_grad, zero."""
     w = torch.tensor(block.w0, dtype=DTYPE, requires_grad=True)
     b = torch.tensor(block.b0, dtype=DTYPE, requires_grad=True)
@@ -230,13 +237,14 @@ def linear_sgd(block: TrainingBlock, x: Tensor, y: Tensor, zero_grad: bool = Tru
         loss = ((w * x + b - y) ** 2).mean()
         losses.append(float(loss.detach()))
         loss.backward()
-        norms.append(float(w.grad.abs()))
+        w_grad, b_grad = grad_of(w), grad_of(b)
+        norms.append(float(w_grad.abs()))
         with torch.no_grad():
-            w -= block.lr * w.grad
-            b -= block.lr * b.grad
+            w -= block.lr * w_grad
+            b -= block.lr * b_grad
         if zero_grad:
-            w.grad.zero_()
-            b.grad.zero_()
+            w_grad.zero_()
+            b_grad.zero_()
     losses.append(float(((w * x + b - y) ** 2).mean().detach()))
     label = "SGD" if zero_grad else "SGD, never zeroed"
     return Curve(
@@ -249,16 +257,16 @@ def linear_sgd(block: TrainingBlock, x: Tensor, y: Tensor, zero_grad: bool = Tru
     )
 
 
-def first_step(block: TrainingBlock, x: Tensor, y: Tensor) -> tuple[float, float, float]:
+def first_step(block: LinearBlock, x: Tensor, y: Tensor) -> tuple[float, float, float]:
     """The first loss and the gradients of w and b at the start values."""
     w = torch.tensor(block.w0, dtype=DTYPE, requires_grad=True)
     b = torch.tensor(block.b0, dtype=DTYPE, requires_grad=True)
     loss = ((w * x + b - y) ** 2).mean()
     loss.backward()
-    return float(loss.detach()), float(w.grad), float(b.grad)
+    return float(loss.detach()), float(grad_of(w)), float(grad_of(b))
 
 
-def run_linear(block: TrainingBlock) -> TrainingResult:
+def run_linear(block: LinearBlock) -> TrainingResult:
     """The SGD run, and without zeroing when the block asks for it."""
     x, y = linear_data(block)
     curves = [linear_sgd(block, x, y)]
@@ -274,4 +282,4 @@ def run_linear(block: TrainingBlock) -> TrainingResult:
 
 def run_training(block: TrainingBlock) -> TrainingResult:
     """Run a training block."""
-    return run_adaline(block) if block.model == "adaline" else run_linear(block)
+    return run_adaline(block) if isinstance(block, AdalineBlock) else run_linear(block)

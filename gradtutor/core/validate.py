@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .packs import Pack, load_pack
-from .problems import ProblemList
+from .problems import Problem, ProblemList
 
 
 @dataclass
@@ -54,5 +54,5 @@ def validate_packs(directories: Iterable[Path | str], deep: bool = True) -> Vali
     return report
 
 
-def _order(problem) -> tuple:
+def _order(problem: Problem) -> tuple[str, int, int]:
     return (str(problem.path), problem.line or 0, problem.col or 0)

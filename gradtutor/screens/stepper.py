@@ -20,13 +20,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Header, Input, Sparkline, Static, Tree
 
-from ..core.sizes import MAX_SEED, NetworkSize
+from ..core.sizes import LEAVES, MAX_SEED, NetworkSize
 from ..core.summary import TensorSummary, summarize
 from ..widgets.inputs import AnswerInput
 from ..widgets.tensor_view import TensorView
 from .base import TutorScreen
 
-LEAVES = ("w1", "b1", "w2", "b2")
 CHAIN = ("x", "lin1", "relu", "lin2", "mse", "loss")
 LOSS_HINT = "loss: an update (u) or training (t) draws its curve here"
 _LETTER_ACTIONS = {"predict", "zero_grad", "accumulate", "update", "train", "reset"}

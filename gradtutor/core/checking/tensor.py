@@ -80,7 +80,8 @@ def evaluate_tensor_answer(
 ) -> torch.Tensor:
     """Evaluate a tensor-language answer over the exercise's network; raises TensorLangError."""
     expr = tensorlang.parse(answer, frozenset(NETWORK_NAMES))
-    return tensorlang.evaluate(expr, env if env is not None else _fresh_env(ex))
+    result: torch.Tensor = tensorlang.evaluate(expr, env if env is not None else _fresh_env(ex))
+    return result
 
 
 @dataclass(frozen=True)

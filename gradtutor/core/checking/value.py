@@ -42,7 +42,8 @@ def value_reference(ex: ValueExercise) -> torch.Tensor:
             f"`compute` must give one number (a scalar), but it gives shape {tensorlang.describe_shape(result)}"
         )
     if ex.ask == "value":
-        return result.detach().reshape(result.shape)
+        value: torch.Tensor = result.detach().reshape(result.shape)
+        return value
     leaf = env[ex.ask.removesuffix(".grad")]
     if not result.requires_grad:
         return torch.zeros_like(leaf)

@@ -131,8 +131,9 @@ class _Repair:
         if isinstance(value, dict):
             return value
         self.drop(where, "not a table")
-        parent[key] = {}
-        return parent[key]
+        table: dict[str, Any] = {}
+        parent[key] = table
+        return table
 
     def document(self, data: dict[str, Any]) -> None:
         for pack_id, pack in list(self.table(data, "packs", "packs").items()):

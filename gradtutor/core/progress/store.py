@@ -302,12 +302,13 @@ class ProgressStore:
     @staticmethod
     def _lesson(data: dict[str, Any], pack: str, lesson: str) -> dict[str, Any]:
         lessons = data["packs"].setdefault(pack, {}).setdefault("lessons", {})
-        return lessons.setdefault(lesson, {"completed": False, "exercises": {}})
+        record: dict[str, Any] = lessons.setdefault(lesson, {"completed": False, "exercises": {}})
+        return record
 
     @classmethod
     def _exercise(cls, data: dict[str, Any], pack: str, lesson: str, ex: str) -> dict[str, Any]:
         exercises = cls._lesson(data, pack, lesson).setdefault("exercises", {})
-        record = exercises.setdefault(ex, {})
+        record: dict[str, Any] = exercises.setdefault(ex, {})
         for key, default in (("solved", False), ("attempts", 0), ("hints", 0), ("revealed", False)):
             record.setdefault(key, default)
         return record

@@ -23,7 +23,8 @@ class Progress:
         self.data = data
 
     def _lesson(self, pack: str, lesson: str) -> dict[str, Any]:
-        return self.data["packs"].get(pack, {}).get("lessons", {}).get(lesson, {})
+        record: dict[str, Any] = self.data["packs"].get(pack, {}).get("lessons", {}).get(lesson, {})
+        return record
 
     def exercise(self, pack: str, lesson: str, exercise: str) -> ExerciseProgress:
         """The record of one exercise (all zero when never touched)."""
