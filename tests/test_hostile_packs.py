@@ -319,3 +319,34 @@ def test_a_toml_error_at_the_end_of_the_front_matter_points_at_its_line(make_pac
     directory = make_pack({"pack.toml": PACK, "01.md": text})
     problem = problems_of(directory)[0]
     assert "not valid TOML" in problem.message and problem.line == 4
+
+
+# -- the escape scanner against tomllib itself ------------------------------------------
+
+APOSTROPHE = "'"
+_PIECES = ["a", " ", "\\t", "\\n", "\\\\", '\\"', "\\u001b", "\\U0000007f", "\\b", "#", "'", "é"]
+
+
+@pytest.mark.parametrize("quote", ['"', '"""'])
+@pytest.mark.parametrize("seed", range(40))
+def test_the_escape_scanner_finds_what_tomllib_puts_in_the_strings(quote, seed):
+    import random
+    import tomllib
+
+    from gradtutor.core.text import is_control
+    from gradtutor.core.tomlspec import string_controls
+
+    rng = random.Random(seed)
+    values = ["".join(rng.choice(_PIECES) for _ in range(rng.randrange(12))) for _ in range(3)]
+    literal = [v[:3].replace(APOSTROPHE, "") for v in values]
+    text = '# a comment with \\t and a " quote\n' + "".join(
+        f"k{i} = {quote}{v}{quote}  # note \\b\nlit{i} = '\\t{literal[i]}'\n"
+        for i, v in enumerate(values)
+    )
+    parsed = tomllib.loads(text)
+    truth = sorted(c for i in range(3) for c in parsed[f"k{i}"] if is_control(c) and c != "\n")
+    found = string_controls(text)
+    assert sorted(ch for _, _, ch, _ in found) == truth
+    lines = text.split("\n")
+    for line, col, _, escape in found:  # each position points at the escape itself
+        assert lines[line - 1][col - 1 :].startswith(escape)

@@ -41,7 +41,9 @@ def describe_control(ch: str) -> str:
 
 def has_controls(text: str, keep: str = "") -> bool:
     """Whether `text` holds a control character other than those in `keep`."""
-    return any(is_control(c) and c not in keep for c in text)
+    if not keep:
+        return _CONTROL.search(text) is not None
+    return any(c not in keep for c in _CONTROL.findall(text))
 
 
 def strip_controls(text: str) -> str:

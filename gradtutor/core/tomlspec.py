@@ -7,6 +7,7 @@ of a missing, mistyped or unknown key.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import tomllib
@@ -150,69 +151,47 @@ _SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '
 _LATEX_AFTER_N = ("nabla", "nu", "neq", "ne", "not", "neg", "ni", "nleq", "ngeq", "nmid")
 
 
+# The tokens that matter for finding escapes: comments and literal strings (skipped, so
+# that a quote or backslash inside them is not mistaken for one), and basic strings. An
+# unclosed single-line string ends at its line (tomllib has already said so).
+_STRING_TOKENS = re.compile(
+    r"#[^\n]*"
+    r"|'''[\s\S]*?(?:'''|\Z)"
+    r"|'[^'\n]*'?"
+    r'|"""(?:[^\\]|\\[\s\S])*?(?:"""|\Z)'
+    r'|"(?:[^"\\\n]|\\.)*"?'
+)
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.)|\n)")
+
+
 def _scan_strings(text: str) -> Iterator[tuple[int, int, str, str, int]]:
-    """Every escape sequence in the basic strings of a TOML text: (line, col, escape, char).
+    """Every escape sequence in the basic strings of a TOML text:
+    (line, col, escape, char, offset).
 
-    A small lexer of TOML's four string forms and comments, enough to find where an
-    escape sits (tomllib gives values, not positions). Lines and columns are 1-based.
+    A small lexer of TOML's string forms and comments, enough to find where an escape
+    sits (tomllib gives values, not positions). Lines and columns are 1-based.
     """
-    i, n = 0, len(text)
-    line, line_start = 1, 0
-
-    def newline(at: int) -> None:
-        nonlocal line, line_start
-        line += 1
-        line_start = at + 1
-
-    while i < n:
-        c = text[i]
-        if c == "\n":
-            newline(i)
-            i += 1
-        elif c == "#":
-            while i < n and text[i] != "\n":
-                i += 1
-        elif c == "'":
-            close = "'''" if text.startswith("'''", i) else "'"
-            i += len(close)
-            while i < n and not text.startswith(close, i):
-                if text[i] == "\n":
-                    newline(i)
-                i += 1
-            i += len(close)
-        elif c == '"':
-            close = '"""' if text.startswith('"""', i) else '"'
-            i += len(close)
-            while i < n and not text.startswith(close, i):
-                ch = text[i]
-                if ch == "\n":
-                    newline(i)
-                    if close == '"':
-                        break  # an unclosed string: tomllib has said so
-                    i += 1
-                    continue
-                if ch != "\\" or i + 1 >= n:
-                    i += 1
-                    continue
-                col = i - line_start + 1
-                e = text[i + 1]
-                if e in _SIMPLE_ESCAPES:
-                    value = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r"}.get(e, e)
-                    yield line, col, "\\" + e, value, i
-                    i += 2
-                elif e in "uU":
-                    width = 4 if e == "u" else 8
-                    digits = text[i + 2 : i + 2 + width]
-                    try:
-                        yield line, col, text[i : i + 2 + width], chr(int(digits, 16)), i
-                    except ValueError:
-                        pass
-                    i += 2 + width
-                else:
-                    i += 2  # a line-ending backslash, or an escape tomllib refused
-            i += len(close)
-        else:
-            i += 1
+    if "\\" not in text:
+        return
+    newlines = [i for i, c in enumerate(text) if c == "\n"]
+    for token in _STRING_TOKENS.finditer(text):
+        if not token.group().startswith('"'):
+            continue
+        for esc in _ESCAPE.finditer(token.group()):
+            at = token.start() + esc.start()
+            line = bisect.bisect_left(newlines, at) + 1
+            col = at - (newlines[line - 2] + 1 if line > 1 else 0) + 1
+            hex4, hex8, simple = esc.groups()
+            if simple is not None:
+                if simple in _SIMPLE_ESCAPES:
+                    yield line, col, "\\" + simple, _SIMPLE_ESCAPES[simple], at
+                continue  # an escape tomllib refused
+            if hex4 or hex8:
+                try:
+                    yield line, col, esc.group(), chr(int(hex4 or hex8, 16)), at
+                except (ValueError, OverflowError):
+                    pass
+            # else a line-ending backslash
 
 
 def string_controls(text: str) -> list[tuple[int, int, str, str]]:

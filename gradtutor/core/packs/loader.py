@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import sizes
 from ..problems import ProblemList
-from ..text import describe_control, is_control, one_line, strip_controls_in_prose
+from ..text import describe_control, has_controls, is_control, one_line, strip_controls_in_prose
 from ..tomlspec import KeyLocator, TableReader, parse_toml
 from .blocks import parse_block
 from .fences import FENCES, FenceCache
@@ -191,7 +191,7 @@ def _add_prose(
     problems: ProblemList,
 ) -> None:
     text = "".join(lines[base + lo : base + hi])
-    if _has_control(text):
+    if has_controls(text, keep="\n\t"):
         for offset, line in enumerate(lines[base + lo : base + hi]):
             for col, ch in enumerate(line.rstrip("\n"), 1):
                 if is_control(ch) and ch != "\t":
@@ -206,6 +206,3 @@ def _add_prose(
     if text.strip():
         segments.append(Prose(text=text.strip("\n"), line=base + lo + 1))
 
-
-def _has_control(text: str) -> bool:
-    return any(is_control(c) and c not in "\n\t" for c in text)
