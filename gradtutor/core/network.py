@@ -38,8 +38,11 @@ def lin_grad(inp: Tensor, w: Tensor, out_g: Tensor) -> tuple[Tensor, Tensor, Ten
 
 
 def relu_grad(inp: Tensor, out_g: Tensor) -> Tensor:
-    """For out = relu(inp): the upstream gradient where the input was positive."""
-    return (inp > 0).to(out_g.dtype) * out_g
+    """For out = relu(inp): the upstream gradient where the input was positive, 0 elsewhere.
+
+    `torch.where` rather than a 0/1 mask times out_g: one pass instead of two, and a 0
+    (not 0 * inf = nan) where the input was not positive, as torch's own backward gives."""
+    return torch.where(inp > 0, out_g, 0.0)
 
 
 @dataclass(frozen=True)
