@@ -205,4 +205,3 @@ def _add_prose(
         text = strip_controls_in_prose(text)
     if text.strip():
         segments.append(Prose(text=text.strip("\n"), line=base + lo + 1))
-
