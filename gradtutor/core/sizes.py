@@ -25,6 +25,20 @@ MAX_TENSOR_ELEMENTS = 5_000_000
 """The largest tensor a tensor exercise's shapes may make (checked interactively)."""
 MAX_GIVEN_ELEMENTS = 10_000
 """Numbers in one `given` value of a value exercise."""
+MAX_PARAMS = 16
+"""Parameters of one exercise."""
+MAX_PARAM_ELEMENTS = 16
+"""Numbers in one parameter's `shape` (a prompt shows them all)."""
+MAX_PARAM_MAGNITUDE = 1e6
+"""Bounds of a draw: beyond this, numbers stop being readable in a prompt."""
+MAX_DRAW_TRIES = 10_000
+"""Draws of one variant before a `where` that never holds is given up on."""
+MIN_WHERE_RATE = 0.01
+"""The share of draws a pack's `where` must accept (validate: "almost never holds")."""
+MAX_PRACTICE_DEPTH = 5
+"""Functions composed in one generated practice exercise."""
+VALIDATE_VARIANTS = 50
+"""Variants of each parameterized exercise that `gradtutor validate` checks."""
 
 # -- the lesson network (stepper blocks, `gradtutor stepper`) -----------------------
 MAX_N = 50_000

@@ -32,6 +32,7 @@ class KeyLocator:
         self.root_line = first_line if root_line is None else root_line
         self._keys: dict[tuple[str, int, str], tuple[int, int]] = {}
         self._headers: dict[tuple[str, int], int] = {}
+        self._lines = text.splitlines()
         table, index = "", 0
         counts: dict[str, int] = {}
         for offset, line in enumerate(text.splitlines()):
@@ -62,6 +63,14 @@ class KeyLocator:
         if not table and (name, 0) in self._headers:  # a [table] or [[array]] header
             return self._headers[(name, 0)], None
         return self.table(table, index), None
+
+    def find(self, fragment: str, from_line: int) -> tuple[int, int] | None:
+        """Where `fragment` first appears on or after a source line (1-based line, col)."""
+        for offset in range(max(0, from_line - self.first_line), len(self._lines)):
+            col = self._lines[offset].find(fragment)
+            if col >= 0:
+                return self.first_line + offset, col + 1
+        return None
 
     def table(self, table: str = "", index: int = 0) -> int:
         """The line of a table's header; for the root, `root_line` (a block's fence)."""
@@ -225,6 +234,7 @@ _TYPE_NAMES = {
     "number": "a number",
     "bool": "true or false",
     "str_list": "a list of strings",
+    "int_list": "a list of integers",
     "table": "a table",
     "table_list": "a list of tables ([[name]])",
     "any": "a value",
@@ -257,6 +267,10 @@ def type_ok(value: Any, type_name: str) -> bool:
             return isinstance(value, bool)
         case "str_list":
             return isinstance(value, list) and all(isinstance(v, str) for v in value)
+        case "int_list":
+            return isinstance(value, list) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            )
         case "table":
             return isinstance(value, dict)
         case "table_list":

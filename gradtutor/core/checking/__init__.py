@@ -9,6 +9,7 @@ tensor.py      tensor answers against a real backward(), with a table of diagnos
 dispatch.py    check_exercise for every kind, and the reference answer text
 """
 
+from ..packs import NETWORK_NAMES
 from .derivative import check_derivative
 from .diagnosis import counterexample, diagnose, nice_number
 from .dispatch import check_choice, check_exercise, reference_text
@@ -22,7 +23,6 @@ from .reference import (
     derivative_reference,
 )
 from .tensor import (
-    NETWORK_NAMES,
     check_tensor,
     evaluate_tensor_answer,
     network_environment,

@@ -4,24 +4,25 @@ shown after solving."""
 from __future__ import annotations
 
 from .. import tensorlang
-from ..mathlang import MathError
+from ..mathlang import LanguageError, MathError
 from ..packs import ChoiceExercise, DerivativeExercise, Exercise, TensorExercise, ValueExercise
+from ..params import DrawError
 from ..sandbox import SymbolicSandbox
+from ..variants import variant_of
 from .derivative import check_derivative
 from .tensor import check_tensor
 from .value import cached_value_reference, check_value, tensor_text
 from .verdict import Verdict, invalid
 
 
-def check_choice(ex: ChoiceExercise, answer: str, variant: int = 0) -> Verdict:
-    """An option number from 1, as variant `variant` shows the options."""
-    from ..variants import option_order
-
+def check_choice(ex: ChoiceExercise, answer: str, order: tuple[int, ...]) -> Verdict:
+    """An option number from 1, in the order shown (`order`: the authored index of each
+    option shown)."""
     text = str(answer).strip()
     count = len(ex.options)
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= count:
         return invalid(f"Pick an option by its number, from 1 to {count}.")
-    option = ex.options[option_order(ex, variant)[int(text) - 1]]
+    option = ex.options[order[int(text) - 1]]
     if option.correct:
         return Verdict("correct", "Correct.", text, feedback=option.why)
     return Verdict("incorrect", "Not this one.", text, feedback=option.why)
@@ -38,10 +39,15 @@ def check_exercise(
     symbolic: bool = True,
     sandbox: SymbolicSandbox | None = None,
 ) -> Verdict:
-    """Check an answer to variant `variant` of any exercise kind; never raises on a
-    learner's input."""
+    """Check an answer to variant `variant` of any exercise kind (the exercise as
+    authored; the variant's numbers are put in here); never raises on a learner's input."""
     if not isinstance(answer, str):  # callers such as batch grading pass anything
         return invalid("The answer must be text.")
+    try:
+        fixed = variant_of(ex, variant)
+    except (DrawError, LanguageError) as exc:
+        return Verdict("undecided", f"Variant {variant} of this exercise could not be made: {exc}")
+    ex = fixed.exercise
     try:
         if isinstance(ex, DerivativeExercise):
             return check_derivative(
@@ -58,7 +64,7 @@ def check_exercise(
         if isinstance(ex, TensorExercise):
             return check_tensor(ex, answer)
         if isinstance(ex, ChoiceExercise):
-            return check_choice(ex, answer, variant)
+            return check_choice(ex, answer, fixed.order)
     except (MathError, tensorlang.TensorLangError) as exc:
         return Verdict("undecided", f"This exercise could not be checked: {exc}")
     except MemoryError:
@@ -71,13 +77,14 @@ def check_exercise(
 
 
 def reference_text(ex: Exercise, variant: int = 0) -> str | None:
-    """The answer an author gave, or the option numbers as variant `variant` shows them."""
+    """The answer an author gave (with variant `variant`'s numbers), or the option numbers
+    as that variant shows them."""
+    fixed = variant_of(ex, variant)
+    ex = fixed.exercise
     if isinstance(ex, DerivativeExercise | TensorExercise):
         return ex.answer
     if isinstance(ex, ChoiceExercise):
-        from ..variants import option_order
-
-        order = option_order(ex, variant)
+        order = fixed.order
         return ", ".join(str(i) for i, k in enumerate(order, 1) if ex.options[k].correct)
     if isinstance(ex, ValueExercise):
         return tensor_text(cached_value_reference(ex))

@@ -17,12 +17,11 @@ import torch
 
 from .. import tensorlang
 from ..network import autograd_gradients, forward, make_params
-from ..packs import TensorExercise
+from ..packs import NETWORK_NAMES, TensorExercise
 from .diagnosis import nice_number
 from .verdict import TENSOR_ATOL, TENSOR_RTOL, Verdict, invalid
 
 DTYPE = torch.float64
-NETWORK_NAMES = ("x", "w1", "b1", "l1", "l2", "w2", "b2", "out", "y", "out_g", "l2_g", "l1_g")
 
 
 def same(a: torch.Tensor, b: torch.Tensor) -> bool:

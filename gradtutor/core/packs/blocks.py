@@ -21,6 +21,8 @@ from .files import read_text
 from .model import (
     EXERCISE_CLASSES,
     EXERCISE_KINDS,
+    NETWORK_NAMES,
+    PRACTICE_FUNCTIONS,
     TENSOR_TARGETS,
     TRAINING_CLASSES,
     TRAINING_METHODS,
@@ -31,6 +33,7 @@ from .model import (
     Feedback,
     LinearBlock,
     Option,
+    PracticeExercise,
     Segment,
     Shapes,
     StepperBlock,
@@ -38,6 +41,7 @@ from .model import (
     ValueExercise,
     keys_of,
 )
+from .parameters import check_parameterized, read_params
 
 SLUG_TEXT = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -55,6 +59,8 @@ def parse_block(
     errors_before = len(problems.errors)
     if kind == "exercise":
         block: Segment | None = _exercise(data, reader, fence_line)
+    elif kind == "practice":
+        block = _practice(data, reader, fence_line)
     elif kind == "stepper":
         block = _stepper(data, reader, fence_line)
     else:
@@ -87,16 +93,34 @@ def _exercise(data: dict[str, Any], reader: TableReader, line: int) -> Exercise 
         hints=tuple(values.get("hints", ())),
         solution=values.get("solution"),
         feedback=_feedback(values.get("feedback", []), reader),
+        params=read_params(values.get("params", {}), reader),
+        where=tuple(values.get("where", ())),
         line=line,
         key_lines={name: reader.at(name)[0] for name in data},
     )
+    if common["where"] and "params" not in values:
+        reader.error("where", "`where` restricts parameters, but there is no `[params]` table")
     read = {
         DerivativeExercise: _derivative,
         ValueExercise: _value,
         TensorExercise: _tensor,
         ChoiceExercise: _choice,
     }[cls]
-    return read(values, reader, common)
+    exercise = read(values, reader, common)
+    if exercise is not None and exercise.params:
+        check_parameterized(exercise, reader, _reserved(exercise))
+    return exercise
+
+
+def _reserved(ex: Exercise) -> dict[str, str]:
+    """The names a parameter of this exercise may not take, and what they are."""
+    if isinstance(ex, DerivativeExercise):
+        return {ex.wrt: f"`{ex.wrt}`, the variable the exercise differentiates by"}
+    if isinstance(ex, ValueExercise):
+        return {name: "a name in `given`" for name, _ in ex.given}
+    if isinstance(ex, TensorExercise):
+        return {name: "a tensor of the lesson network" for name in NETWORK_NAMES}
+    return {}
 
 
 def _sub_reader(reader: TableReader, table: str, index: int, where: str) -> TableReader:
@@ -164,7 +188,7 @@ def _as_numbers(value: Any) -> tuple[Any, list[int]] | None:
 
 def _value(values: dict[str, Any], reader: TableReader, common: dict[str, Any]) -> Exercise | None:
     given = []
-    for name, raw in values["given"].items():
+    for name, raw in values.get("given", {}).items():
         line, col = reader.locator.key(name, "given")
         if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", name) or "__" in name:
             reader.problems.error(reader.path, line, f"`{name}` is not a usable tensor name", col)
@@ -189,19 +213,29 @@ def _value(values: dict[str, Any], reader: TableReader, common: dict[str, Any]) 
             )
             continue
         given.append((name, parsed[0]))
-    names = [g[0] for g in given]
+    written = [*values.get("given", {}), *(p.name for p in common["params"])]
+    names = [g[0] for g in given] + [p.name for p in common["params"]]
+    if not written:
+        reader.error(
+            "compute", "a value exercise needs `given` values or `[params]` to compute from"
+        )
     requires = values.get("requires_grad", names)
     for name in requires:
-        if name not in values["given"]:
-            reader.error("requires_grad", f"requires_grad names `{name}`, which is not in `given`")
+        if name not in written:
+            reader.error(
+                "requires_grad",
+                f"requires_grad names `{name}`, which is not in `given`"
+                + (" or `[params]`" if common["params"] else ""),
+            )
     ask = values["ask"].strip()
     if ask != "value":
         leaf = ask.removesuffix(".grad")
-        if not ask.endswith(".grad") or leaf not in values["given"]:
+        if not ask.endswith(".grad") or leaf not in written:
+            where = "`given` or `[params]`" if common["params"] else "`given`"
             reader.error(
                 "ask",
-                f'ask = "{ask}" names nothing in `given`; use "value" or "NAME.grad" '
-                f"with NAME one of: {', '.join(values['given']) or '(none)'}",
+                f'ask = "{ask}" names nothing in {where}; use "value" or "NAME.grad" '
+                f"with NAME one of: {', '.join(written) or '(none)'}",
             )
         elif leaf not in requires:
             reader.error("ask", f'ask = "{ask}" but `{leaf}` is not in requires_grad')
@@ -260,6 +294,51 @@ def _choice(values: dict[str, Any], reader: TableReader, common: dict[str, Any])
     elif not any(o.correct for o in options):
         reader.error("option", "no option is marked `correct = true`")
     return ChoiceExercise(options=tuple(options), **common)
+
+
+_PRACTICE_KEYS = [
+    Key("id", "str", True),
+    Key("functions", "str_list", True),
+    Key("depth", "int_list"),
+    Key("streak", "int"),
+]
+
+
+def _practice(data: dict[str, Any], reader: TableReader, line: int) -> PracticeExercise | None:
+    values = reader.read(data, _PRACTICE_KEYS)
+    if not {"id", "functions"} <= values.keys():
+        return None
+    if not re.match(SLUG_TEXT, values["id"]):
+        reader.error(
+            "id", f'practice id "{values["id"]}" must be a slug: lowercase letters, digits, -'
+        )
+    functions = values["functions"]
+    unknown = [f for f in functions if f not in PRACTICE_FUNCTIONS]
+    if unknown or not functions:
+        reader.error(
+            "functions",
+            f"`functions` must list some of {', '.join(PRACTICE_FUNCTIONS)}"
+            + (f"; `{unknown[0]}` is not one of them" if unknown else ""),
+        )
+    depth = values.get("depth", [1, 3])
+    if len(depth) != 2 or not 1 <= depth[0] <= depth[1] <= sizes.MAX_PRACTICE_DEPTH:
+        reader.error(
+            "depth",
+            f"`depth` must be [lowest, highest] with 1 <= lowest <= highest <= "
+            f"{sizes.MAX_PRACTICE_DEPTH}",
+        )
+    streak = values.get("streak", 5)
+    if not 1 <= streak <= 100:
+        reader.error("streak", "`streak` must be from 1 to 100")
+    return PracticeExercise(
+        id=values["id"],
+        prompt="",
+        functions=tuple(dict.fromkeys(functions)),
+        depth=(depth[0], depth[1]) if len(depth) == 2 else (1, 3),
+        streak=streak,
+        line=line,
+        key_lines={name: reader.at(name)[0] for name in data},
+    )
 
 
 def _stepper(data: dict[str, Any], reader: TableReader, line: int) -> StepperBlock | None:

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-BLOCK_KINDS = ("exercise", "stepper", "training")
+BLOCK_KINDS = ("exercise", "stepper", "training", "practice")
 Fence = tuple[str, int, int, str]
 """A meaningful fenced block: kind, first and past-the-end body line, TOML content."""
 
@@ -30,7 +30,9 @@ class FenceCache:
 
     def find(self, body: str) -> list[Fence]:
         """The exercise, stepper and training blocks of a lesson body."""
-        key = hashlib.sha1(body.encode("utf-8")).hexdigest()
+        # The kinds are part of the key: a kind added later must not hide behind a cache
+        # entry made when its fences were plain code.
+        key = hashlib.sha1(f"{' '.join(BLOCK_KINDS)}\0{body}".encode()).hexdigest()
         with self._lock:
             cached = self._fences.get(key)
         if cached is not None:

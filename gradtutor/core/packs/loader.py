@@ -20,7 +20,9 @@ from .fences import FENCES, FenceCache
 from .files import lesson_files, read_text
 from .graph import check_lesson_graph
 from .model import (
+    FORMAT_PARAMS,
     FORMAT_VERSION,
+    LATEST_FORMAT,
     Exercise,
     FrontMatter,
     Lesson,
@@ -58,11 +60,11 @@ def load_pack(directory: Path | str, fences: FenceCache | None = None) -> LoadRe
     meta = reader.read(data, keys_of(Manifest))
 
     fmt = meta.get("format", FORMAT_VERSION)
-    if fmt > FORMAT_VERSION:
+    if fmt > LATEST_FORMAT:
         reader.error(
             "format",
-            f"this pack is written for format {fmt}, but this gradtutor reads format "
-            f"{FORMAT_VERSION}; upgrade gradtutor to use it",
+            f"this pack is written for format {fmt}, but this gradtutor reads formats 1 to "
+            f"{LATEST_FORMAT}; upgrade gradtutor to use it",
         )
         return LoadResult(None, problems)
     if fmt < 1:
@@ -79,6 +81,8 @@ def load_pack(directory: Path | str, fences: FenceCache | None = None) -> LoadRe
         if lesson is not None:
             lessons.append(lesson)
     check_lesson_graph(lessons, problems)
+    if fmt < FORMAT_PARAMS:
+        _needs_format_2(lessons, problems, fmt)
     if not files and "lessons" not in meta:
         problems.warning(manifest, 1, "the pack has no lesson files (*.md)")
 
@@ -95,6 +99,22 @@ def load_pack(directory: Path | str, fences: FenceCache | None = None) -> LoadRe
         format=fmt,
     )
     return LoadResult(pack, problems)
+
+
+def _needs_format_2(lessons: list[Lesson], problems: ProblemList, fmt: int) -> None:
+    """Parameters and practice blocks need `format = 2`: an older gradtutor would misread
+    them, so a pack that uses them says so."""
+    for lesson in lessons:
+        for ex in lesson.exercises:
+            uses = "practice blocks" if ex.kind == "practice" else "[params]" if ex.params else ""
+            if uses:
+                problems.error(
+                    lesson.path,
+                    ex.line_of("params") if ex.params else ex.line,
+                    f"{uses} need `format = {FORMAT_PARAMS}` in pack.toml (this pack says "
+                    f"format {fmt}), so that an older gradtutor refuses the pack instead of "
+                    "misreading it",
+                )
 
 
 def load_lesson(

@@ -19,6 +19,9 @@ from ..sizes import NetworkSize
 from ..tomlspec import Key
 
 FORMAT_VERSION = 1
+FORMAT_PARAMS = 2
+"""The pack format that parameters and practice blocks need (`format = 2`)."""
+LATEST_FORMAT = 2
 
 
 def toml(type_name: str, key: str | None = None) -> Mapping[str, str]:
@@ -49,6 +52,24 @@ class Feedback:
     line: int = 0
 
 
+@dataclass(frozen=True)
+class Param:
+    """One `[params]` entry: how a number (or a vector or matrix of them) is drawn."""
+
+    name: str
+    form: str
+    """`int`, `real` or `choose`."""
+    low: float = 0
+    high: float = 0
+    digits: int = 1
+    """Decimal places of a `real` draw."""
+    choices: tuple[int | float, ...] = ()
+    exclude: tuple[int | float, ...] = ()
+    """`not = [...]`: values never drawn."""
+    shape: tuple[int, ...] = ()
+    line: int = 0
+
+
 @dataclass(frozen=True, kw_only=True)
 class Exercise:
     """What every exercise kind has. `KIND` names the kind, one per subclass."""
@@ -60,6 +81,10 @@ class Exercise:
     hints: tuple[str, ...] = field(default=(), metadata=toml("str_list"))
     solution: str | None = field(default=None, metadata=toml("str"))
     feedback: tuple[Feedback, ...] = field(default=(), metadata=toml("table_list"))
+    params: tuple[Param, ...] = field(default=(), metadata=toml("table"))
+    """Numbers drawn per variant (LESSON_FORMAT.md, Parameters), in the order written."""
+    where: tuple[str, ...] = field(default=(), metadata=toml("str_list"))
+    """Conditions on the parameters; a draw that breaks one is drawn again."""
     line: int = 0
     """The line of the opening fence."""
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
@@ -107,7 +132,7 @@ class ValueExercise(Exercise):
 
     KIND: ClassVar[str] = "value"
 
-    given: tuple[tuple[str, Any], ...] = field(metadata=toml("table"))
+    given: tuple[tuple[str, Any], ...] = field(default=(), metadata=toml("table"))
     """Pairs of name and value: a float or nested tuples of floats."""
     requires_grad: tuple[str, ...] = field(default=(), metadata=toml("str_list"))
     compute: str = field(metadata=toml("str"))
@@ -124,6 +149,8 @@ class Shapes:
     hidden: int = field(default=5, metadata=toml("int"))
 
 
+NETWORK_NAMES = ("x", "w1", "b1", "l1", "l2", "w2", "b2", "out", "y", "out_g", "l2_g", "l1_g")
+"""The names a tensor answer may use."""
 TENSOR_TARGETS = (
     "w1.grad",
     "b1.grad",
@@ -165,6 +192,36 @@ class ChoiceExercise(Exercise):
     KIND: ClassVar[str] = "choice"
 
     options: tuple[Option, ...] = field(metadata=toml("table_list", key="option"))
+
+
+PRACTICE_FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "power", "sqrt")
+"""What a practice block may compose (`power` is u^n for n = 2 or 3)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PracticeExercise(Exercise):
+    """A practice block: generated chain-rule exercises whose depth follows the learner.
+
+    It counts as one exercise of its lesson, solved at a streak of right answers at the
+    top depth. Variant k is the k-th generated exercise, at depth
+    `depth[0] + k % (depth[1] - depth[0] + 1)`.
+    """
+
+    KIND: ClassVar[str] = "practice"
+
+    functions: tuple[str, ...] = field(metadata=toml("str_list"))
+    depth: tuple[int, int] = field(default=(1, 3), metadata=toml("int_list"))
+    streak: int = field(default=5, metadata=toml("int"))
+
+    def depth_of(self, k: int) -> int:
+        """The depth of the k-th generated exercise."""
+        low, high = self.depth
+        return low + k % (high - low + 1)
+
+    def variant_at(self, depth: int, draw: int) -> int:
+        """The variant number of a learner's draw at a given depth (see `depth_of`)."""
+        low, high = self.depth
+        return draw * (high - low + 1) + (min(max(depth, low), high) - low)
 
 
 EXERCISE_CLASSES: dict[str, type[Exercise]] = {
