@@ -37,9 +37,11 @@ def load_one_pack(command: str, args: argparse.Namespace) -> Any:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """`gradtutor show --pack DIR --exercise LESSON/EXERCISE [--variant K] [--json]`."""
+    from .core.mathlang import LanguageError
     from .core.mathtext import plain_math
     from .core.packs import ChoiceExercise
-    from .core.variants import shown_options
+    from .core.params import DrawError
+    from .core.variants import variant_of
 
     problem = variant_problem(args.variant)
     if problem:
@@ -52,19 +54,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     exercise = lesson.exercise(exercise_id) if lesson is not None else None
     if exercise is None:
         return usage_error("show", f"no exercise {args.exercise} in {pack.path}")
-    options = shown_options(exercise, args.variant)
+    try:
+        variant = variant_of(exercise, args.variant)
+    except (DrawError, LanguageError) as exc:
+        print(f"gradtutor show: variant {args.variant} cannot be made: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    options = variant.shown_options()
     doc = {
         "variant": args.variant,
-        "params": {},
-        "prompt": exercise.prompt,
-        "options": options if isinstance(exercise, ChoiceExercise) else None,
+        "params": variant.params,
+        "prompt": variant.exercise.prompt,
+        "options": options if isinstance(variant.exercise, ChoiceExercise) else None,
     }
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
         return EXIT_OK
     print(f"{args.exercise} · {exercise.kind} · variant {args.variant}")
+    if variant.params:
+        print(variant.params_text())
     print()
-    print(plain_math(exercise.prompt))
+    print(plain_math(variant.exercise.prompt))
     for i, text in enumerate(options, 1):
         print(f"  {i}. {plain_math(text)}")
     return EXIT_OK

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import mathlang, tensorlang
+from . import mathlang, sizes, tensorlang
 from .checking import (
     NETWORK_NAMES,
     ReferenceError_,
@@ -28,10 +28,13 @@ from .packs import (
     DerivativeExercise,
     Exercise,
     Pack,
+    PracticeExercise,
     TensorExercise,
     ValueExercise,
 )
+from .params import DrawError
 from .problems import Problem, ProblemList
+from .variants import variant_of
 
 
 def check_pack_content(pack: Pack, symbolic: bool = True) -> ProblemList:
@@ -45,6 +48,41 @@ def check_pack_content(pack: Pack, symbolic: bool = True) -> ProblemList:
 
 
 def _exercise_problems(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str, str]]:
+    if ex.params or isinstance(ex, PracticeExercise):
+        yield from _variant_problems(ex, symbolic)
+    else:
+        yield from _fixed_problems(ex, symbolic)
+
+
+def _variant_problems(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str, str]]:
+    """Every check of a fixed exercise, on VALIDATE_VARIANTS variants (sympy on the
+    first only). The problems of the first variant that has any are reported, named by
+    the variant and its values, with how many variants had problems."""
+    failing: list[tuple[int, str, list[tuple[int, str, str]]]] = []
+    for k in range(sizes.VALIDATE_VARIANTS):
+        try:
+            variant = variant_of(ex, k)
+        except (DrawError, mathlang.LanguageError) as exc:
+            yield ex.line_of("params"), "error", f"variant {k} cannot be made: {exc}"
+            return
+        found = list(_fixed_problems(variant.exercise, symbolic and k == 0, parameterized=True))
+        if found:
+            failing.append((k, variant.params_text(), found))
+    if not failing:
+        return
+    k, values, found = failing[0]
+    also = (
+        f" ({len(failing)} of {sizes.VALIDATE_VARIANTS} variants have problems)"
+        if len(failing) > 1
+        else ""
+    )
+    for line, severity, message in found:
+        yield line, severity, f"variant {k} ({values}): {message}{also}"
+
+
+def _fixed_problems(
+    ex: Exercise, symbolic: bool, parameterized: bool = False
+) -> Iterator[tuple[int, str, str]]:
     if isinstance(ex, DerivativeExercise):
         yield from _derivative(ex, symbolic)
     elif isinstance(ex, ValueExercise):
@@ -52,7 +90,7 @@ def _exercise_problems(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str,
     elif isinstance(ex, TensorExercise):
         yield from _tensor(ex)
     yield from _reference_is_accepted(ex)
-    yield from _feedback_is_wrong(ex, symbolic)
+    yield from _feedback_is_wrong(ex, symbolic, parameterized)
 
 
 def _reference_is_accepted(ex: Exercise) -> Iterator[tuple[int, str, str]]:
@@ -156,7 +194,9 @@ def _tensor(ex: TensorExercise) -> Iterator[tuple[int, str, str]]:
         )
 
 
-def _feedback_is_wrong(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str, str]]:
+def _feedback_is_wrong(
+    ex: Exercise, symbolic: bool, parameterized: bool = False
+) -> Iterator[tuple[int, str, str]]:
     for fb in ex.feedback:
         if isinstance(ex, ValueExercise):
             try:
@@ -171,6 +211,14 @@ def _feedback_is_wrong(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str,
         verdict = check_exercise(ex, fb.match, symbolic=symbolic)
         if verdict.verdict == "invalid":
             yield fb.line, "error", f"[[feedback]] match does not parse: {verdict.message}"
+        elif verdict.verdict == "correct" and parameterized:
+            yield (
+                fb.line,
+                "warning",
+                f'[[feedback]] match "{fb.match}" is the right answer for these numbers: '
+                "the learner is told Correct (the right verdict wins); make sure the "
+                "parameters cannot make the mistake and the answer agree (`not`, `where`)",
+            )
         elif verdict.verdict == "correct":
             yield (
                 fb.line,

@@ -56,6 +56,25 @@ def learner_variant(learner: str, address: str, round_: int = 0) -> int:
     return int.from_bytes(_digest(f"{learner}/{address}/{round_}")[:6], "big")
 
 
+def learner_k(exercise: Exercise, learner: str, round_: int, depth: int | None = None) -> int:
+    """The variant a learner sees now: their variant of this round; for a practice block,
+    the exercise of this round at their current depth (None: the lowest)."""
+    from .packs import PracticeExercise
+
+    base = learner_variant(learner, exercise.address, round_)
+    if isinstance(exercise, PracticeExercise):
+        return exercise.variant_at(depth if depth is not None else exercise.depth[0], base)
+    return base
+
+
+def has_variants(exercise: Exercise) -> bool:
+    """Whether a fresh variant differs from the one shown: drawn numbers, or the order of
+    choice options (practice blocks move on by themselves)."""
+    return bool(exercise.params) or (
+        isinstance(exercise, ChoiceExercise) and len(exercise.options) > 1
+    )
+
+
 @dataclass(frozen=True)
 class Variant:
     """Variant k of an exercise: what was drawn, and the exercise as the learner sees it."""

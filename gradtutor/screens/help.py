@@ -37,8 +37,15 @@ HELP = """\
 | `Enter` | submit the answer; on a stepper or training block, open it |
 | `F2` | the next hint |
 | `F3` | give up and show the solution (recorded as revealed, not solved) |
+| `F4` | once an exercise is solved or its solution shown: fresh numbers (or a fresh order of options) to practise on; on a practice block, the next exercise |
 | `1`…`9`, `↑` `↓` `Enter` | pick an option of a choice question (the numbers you see) |
 | `ctrl+n` | the next lesson |
+
+Exercises with drawn numbers show you your own; F4 gives fresh ones (the exercise
+stays solved; the header counts the variants you solved). A practice block generates
+chain-rule exercises: each is answered once, two right in a row make them deeper, a
+wrong one shallower, and a streak of right answers at the deepest level completes it.
+At 80 columns the footer has no room for F1 when F4 is shown; F1 works all the same.
 
 An answer field has focus only while it is on screen, so no key ever answers an
 exercise you cannot see. After Enter, the verdict shows beside your answer; once you

@@ -12,10 +12,11 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Markdown, Static
 
 from ..core.mathtext import markdown_math
-from ..core.packs import Exercise, Lesson, Pack, Prose
+from ..core.packs import Exercise, Lesson, Pack, PracticeExercise, Prose
 from ..widgets.blocks import ActionBlock
 from ..widgets.exercise import AnswerChecked, ExerciseView, region_in
 from ..widgets.inputs import AnswerInput
+from ..widgets.practice import PracticeView
 from .base import TutorScreen
 
 
@@ -42,8 +43,6 @@ class LessonScreen(TutorScreen):
         self.sub_title = f"{pack.title} · {lesson.title}"
 
     def compose(self) -> ComposeResult:
-        from ..core.variants import learner_variant
-
         yield Header()
         progress = self.app.progress
         with VerticalScroll(id="lesson-body"):
@@ -55,8 +54,8 @@ class LessonScreen(TutorScreen):
                 elif isinstance(segment, Exercise):
                     number += 1
                     record = progress.exercise(self.pack.id, self.lesson.id, segment.id)
-                    variant = learner_variant(progress.learner, segment.address)
-                    yield ExerciseView(self.pack, self.lesson, segment, number, record, variant)
+                    view = PracticeView if isinstance(segment, PracticeExercise) else ExerciseView
+                    yield view(self.pack, self.lesson, segment, number, record, progress.learner)
                 else:
                     yield ActionBlock(segment)
             yield Static(Text("— end of the lesson —"), classes="lesson-end", markup=False)
@@ -137,8 +136,9 @@ class LessonScreen(TutorScreen):
 
     @on(AnswerChecked)
     def answer_checked(self, event: AnswerChecked) -> None:
-        if event.verdict.correct:
+        if event.verdict.correct and not isinstance(event.view, PracticeView):
             # the verdict stays in view; focus moves on only to an exercise also in view
+            # (a practice block keeps it: Enter brings its next exercise)
             self.call_after_refresh(self._focus_next_unsolved, event.view)
 
     def _focus_next_unsolved(self, after: ExerciseView) -> None:

@@ -41,6 +41,7 @@ from .inputs import AnswerInput
 if TYPE_CHECKING:
     from ..app import GradTutorApp
     from ..core.checking import Verdict
+    from ..core.variants import Variant
 
 PLACEHOLDERS = {
     "derivative": "An expression, as on paper: 3u² cos(u), e^(−u)/u, σ(u)…",
@@ -145,6 +146,19 @@ def preview_answer(ex: Exercise, answer: str) -> Text:
     return Text("")
 
 
+def _shown_variant(exercise: Exercise, k: int) -> tuple[Variant, str | None]:
+    """The variant to show, and what went wrong when it cannot be made (the authored
+    exercise is shown then, with the problem above it)."""
+    from ..core.mathlang import LanguageError
+    from ..core.params import DrawError
+    from ..core.variants import Variant, variant_of
+
+    try:
+        return variant_of(exercise, k), None
+    except (DrawError, LanguageError) as exc:
+        return Variant(k, {}, exercise), f"This exercise's numbers could not be drawn: {exc}"
+
+
 def region_in(widget: Widget, ancestor: Widget) -> Region:
     """A widget's region in the virtual (scrollable) space of one of its ancestors."""
     region = widget.virtual_region_with_margin
@@ -175,7 +189,11 @@ class ExerciseView(Vertical):
     BINDINGS = [
         Binding("f2", "hint", "Hint"),
         Binding("f3", "solution", "Solution"),
+        Binding("f4", "fresh", "New numbers"),
     ]
+    """F2 shows the next hint; F3 the solution (recorded as revealed); F4, once the
+    exercise is solved or its solution shown, gives a fresh variant to practise on (shown
+    only for exercises that have variants: drawn numbers, or options to shuffle)."""
 
     status: reactive[str] = reactive("unsolved")
     """"unsolved", "solved" or "revealed" (shown the solution, not yet solved)."""
@@ -189,46 +207,58 @@ class ExerciseView(Vertical):
         exercise: Exercise,
         number: int,
         record: ExerciseProgress,
-        variant: int = 0,
+        learner: str = "",
     ) -> None:
         super().__init__(classes=f"exercise kind-{exercise.kind}")
+        from ..core.variants import learner_k
+
         self.pack = pack
         self.lesson = lesson
         self.exercise = exercise
+        """The exercise as authored (its ids, and what is checked)."""
         self.number = number
         self.record = record
-        self.variant = variant
-        """The variant shown (its order of options, later its numbers)."""
-        self.hints_shown = min(record.hints, len(exercise.hints))
+        self.learner = learner
+        self.variant = learner_k(exercise, learner, record.round, record.depth)
+        """The variant shown: the learner's own numbers and order of options."""
+        self.shown, self.problem = _shown_variant(exercise, self.variant)
+        self.hints_shown = min(record.current.hints, len(self.shown.exercise.hints))
         self.checked_answer: str | None = None
         """The answer the verdict on screen belongs to."""
         self.verdict_text = Text()
+        now = record.current
         self.set_reactive(
             ExerciseView.status,
-            "solved" if record.solved else "revealed" if record.revealed else "unsolved",
+            "solved" if now.solved else "revealed" if now.revealed else "unsolved",
         )
+
+    @property
+    def fixed(self) -> Exercise:
+        """The exercise as the learner sees it: the drawn numbers in place."""
+        return self.shown.exercise
 
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Static(self.header_text(), classes="exercise-head", markup=False)
+        if self.problem:
+            yield Static(Text(self.problem, style="red"), classes="exercise-problem", markup=False)
         yield Markdown(
-            markdown_math(self.exercise.prompt), classes="exercise-prompt", open_links=False
+            markdown_math(self.fixed.prompt), classes="exercise-prompt", open_links=False
         )
-        if isinstance(self.exercise, ChoiceExercise):
-            from ..core.variants import option_order
-
+        fixed = self.fixed
+        if isinstance(fixed, ChoiceExercise):
             options = [
                 Option(
-                    Text.assemble((f"{i}. ", "bold"), rich_text(self.exercise.options[k].text)),
+                    Text.assemble((f"{i}. ", "bold"), rich_text(fixed.options[k].text)),
                     id=str(i),
                 )
-                for i, k in enumerate(option_order(self.exercise, self.variant), 1)
+                for i, k in enumerate(self.shown.order, 1)
             ]
             yield OptionList(*options, classes="choice-options")
         else:
             yield AnswerInput(
-                placeholder=PLACEHOLDERS[self.exercise.kind],
+                placeholder=PLACEHOLDERS[fixed.kind],
                 classes="answer-input",
                 select_on_focus=False,
             )
@@ -268,14 +298,19 @@ class ExerciseView(Vertical):
         }.get(self.status)
         if mark:
             head.append(*mark)
-        attempts = self.record.attempts
+        attempts = self.record.current.attempts
         if attempts and self.status != "solved":
             head.append(f" · {attempts} attempt{'s' if attempts != 1 else ''}", style="dim")
-        if self.exercise.hints:
-            head.append(f" · F2 hint ({self.hints_shown}/{len(self.exercise.hints)})", style="dim")
+        if self.record.round:
+            solved = self.record.variants_solved
+            head.append(f" · new numbers, {solved} solved", style="dim")
+        hints = self.fixed.hints
+        if hints:
+            head.append(f" · F2 hint ({self.hints_shown}/{len(hints)})", style="dim")
         return head
 
     def watch_status(self, status: str) -> None:
+        self.refresh_bindings()
         self.set_class(status == "solved", "-solved")
         self.set_class(status == "revealed", "-revealed")
         if self.is_mounted:
@@ -289,7 +324,7 @@ class ExerciseView(Vertical):
     def hint_widget(self, index: int) -> Markdown:
         """The Markdown of one hint."""
         return Markdown(
-            markdown_math(f"**Hint {index + 1}.** {self.exercise.hints[index]}"),
+            markdown_math(f"**Hint {index + 1}.** {self.fixed.hints[index]}"),
             classes="hint",
             open_links=False,
         )
@@ -350,7 +385,7 @@ class ExerciseView(Vertical):
     def compute_preview(self, answer: str) -> None:
         """Parse (and for tensors, shape-check) the answer off the UI thread."""
         try:
-            preview = preview_answer(self.exercise, answer)
+            preview = preview_answer(self.fixed, answer)
         except Exception:  # the preview must never take the tutor down
             preview = Text("(no preview for this answer; Enter still checks it)", style="dim")
         self.post_message(PreviewReady(answer, preview))
@@ -374,13 +409,9 @@ class ExerciseView(Vertical):
 
     def on_key(self, event) -> None:
         """Digits pick a choice option directly."""
-        if (
-            isinstance(self.exercise, ChoiceExercise)
-            and event.character
-            and event.character.isdigit()
-        ):
+        if isinstance(self.fixed, ChoiceExercise) and event.character and event.character.isdigit():
             index = int(event.character)
-            if 1 <= index <= len(self.exercise.options):
+            if 1 <= index <= len(self.fixed.options):
                 event.stop()
                 options = self.query_one(".choice-options", OptionList)
                 options.highlighted = index - 1
@@ -418,6 +449,10 @@ class ExerciseView(Vertical):
         self.post_message(AnswerChecked(self, answer, verdict))
 
     @on(AnswerChecked)
+    def answer_checked(self, event: AnswerChecked) -> None:
+        """A check finished: `show_verdict` (which practice blocks replace)."""
+        self.show_verdict(event)
+
     def show_verdict(self, event: AnswerChecked) -> None:
         """Show the verdict at once; the attempt is recorded through the app's one writer,
         and what it changes (attempts left, a revealed solution) follows when it is saved."""
@@ -449,7 +484,8 @@ class ExerciseView(Vertical):
         if verdict.counterexample:
             text.append("\n" + verdict.counterexample_sentence(), style="dim")
         if attempts_known and verdict.verdict == "incorrect" and self.status == "unsolved":
-            left = REVEAL_AFTER - (self.record.attempts - (1 if self.record.solved else 0))
+            now = self.record.current
+            left = REVEAL_AFTER - (now.attempts - (1 if now.solved else 0))
             if left > 0:
                 text.append(
                     f"\n{left} more wrong attempt{'s' if left != 1 else ''} before the solution is shown (F3 shows it now).",
@@ -468,12 +504,42 @@ class ExerciseView(Vertical):
             self._render_verdict(verdict, attempts_known=True)
             self.call_after_refresh(self.bring_verdict_into_view)
         self.query_one(".exercise-head", Static).update(self.header_text())
+        self.refresh_bindings()
+
+    # -- a fresh variant -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F4 shows once a fresh variant can be had: solved or revealed, with variants."""
+        if action == "fresh":
+            from ..core.variants import has_variants
+
+            return self.status != "unsolved" and has_variants(self.exercise)
+        return True
+
+    def action_fresh(self) -> None:
+        """A new round with fresh numbers (or a fresh order of options)."""
+        ids = (self.pack.id, self.lesson.id, self.exercise.id)
+        self.app.save_progress(lambda store: store.fresh_variant(*ids), then=self._fresh_ready)
+
+    def _fresh_ready(self, progress: Progress, began: bool) -> None:
+        if not began:
+            return
+        record = progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
+        self.replace_with(record, progress.learner)
+
+    def replace_with(self, record: ExerciseProgress, learner: str) -> None:
+        """Put a new view of this exercise in this one's place (a new round), answer focused."""
+        view = type(self)(self.pack, self.lesson, self.exercise, self.number, record, learner)
+        assert self.parent is not None
+        self.parent.mount(view, after=self)
+        self.remove()
+        view.call_after_refresh(view.focus_answer)
 
     # -- hints and the solution ---------------------------------------------------------
 
     def action_hint(self) -> None:
         """Reveal the next hint."""
-        hints = self.exercise.hints
+        hints = self.fixed.hints
         if not hints:
             self.notify("This exercise has no hints.", markup=False)
             return
@@ -508,14 +574,14 @@ class ExerciseView(Vertical):
     @work(thread=True, group="solution", exit_on_error=False)
     def load_solution(self, scroll: bool = False) -> None:
         """Build the solution Markdown (may need torch or sympy) off the UI thread."""
-        ex = self.exercise
+        ex = self.fixed
         parts = []
         if ex.solution:
             parts.append(ex.solution)
         try:
             from ..core.checking import reference_text
 
-            reference = reference_text(ex, self.variant)
+            reference = reference_text(self.exercise, self.variant)
             if isinstance(ex, DerivativeExercise) and reference is None:
                 from ..core.sandbox import shared_sandbox
 

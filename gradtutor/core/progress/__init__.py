@@ -1,15 +1,21 @@
 """The learner's progress: a versioned JSON document, written atomically, shared safely.
 
-Layout (version 2)::
+Layout (version 3)::
 
-    {"version": 2,
+    {"version": 3,
      "learner": ID,                       # random, made with the progress: variants
      "packs": {PACK: {"opened_from": PATH, # where the pack was last opened from
                       "lessons": {LESSON: {
          "completed": bool,               # recorded once every exercise is solved;
                                           # once set, it stays set
-         "exercises": {EXERCISE: {"solved": bool, "attempts": int,
-                                  "hints": int, "revealed": bool}}}}}},
+         "exercises": {EXERCISE: {
+             "solved": bool, "attempts": int,       # totals over every round: solved
+             "hints": int, "revealed": bool,        # once any variant was solved
+             "round": int,                # fresh variants asked for (0: the first)
+             "variants_solved": int,      # rounds solved
+             "current": {"solved": bool, "attempts": int,   # this round only
+                         "hints": int, "revealed": bool},
+             "depth": int, "streak": int, "run": int}}}}}},  # practice blocks only
      "last": {"pack": PACK, "lesson": LESSON} | null,
      "revision": int}                     # raised by every write
 
@@ -26,11 +32,13 @@ once, as `progress.vN.json`. Keys this program does not know are kept.
 from .document import (
     FIRST_EDITION,
     MIGRATIONS,
+    RAISE_AFTER,
     REVEAL_AFTER,
     SCHEMA_VERSION,
     empty,
     migrate,
     new_learner_id,
+    practice_step,
 )
 from .states import (
     LessonState,
@@ -42,12 +50,13 @@ from .states import (
     progress_report,
 )
 from .store import FILE_NAME, HomeUnusable, ProgressStore
-from .view import ExerciseProgress, Progress
+from .view import ExerciseProgress, Progress, RoundProgress
 
 __all__ = [
     "FILE_NAME",
     "FIRST_EDITION",
     "MIGRATIONS",
+    "RAISE_AFTER",
     "REVEAL_AFTER",
     "SCHEMA_VERSION",
     "ExerciseProgress",
@@ -56,6 +65,7 @@ __all__ = [
     "LessonStatus",
     "Progress",
     "ProgressStore",
+    "RoundProgress",
     "completions_to_record",
     "empty",
     "first_unfinished",
@@ -63,5 +73,6 @@ __all__ = [
     "lesson_states",
     "migrate",
     "new_learner_id",
+    "practice_step",
     "progress_report",
 ]

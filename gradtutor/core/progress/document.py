@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 REVEAL_AFTER = 3
-"""Wrong attempts after which the solution is shown (and recorded as revealed)."""
+"""Wrong attempts (in one round) after which the solution is shown, and recorded as revealed."""
+RAISE_AFTER = 2
+"""Right answers in a row after which a practice block's depth goes up."""
 
 
 def new_learner_id() -> str:
@@ -70,8 +72,53 @@ def _v1_to_v2(data: dict[str, Any]) -> None:
                 record["completed"] = True
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> None:
+    """Version 3 counts rounds: each exercise record gains `round` (0: the learner's first
+    variant), `variants_solved`, and `current`, this round's own record (so far the only
+    round, a copy of the totals). Nothing is removed."""
+    for pack in data.get("packs", {}).values():
+        if not isinstance(pack, dict):
+            continue
+        for lesson in pack.get("lessons", {}).values():
+            if not isinstance(lesson, dict) or not isinstance(lesson.get("exercises"), dict):
+                continue
+            for record in lesson["exercises"].values():
+                if not isinstance(record, dict):
+                    continue
+                record.setdefault("round", 0)
+                record.setdefault("variants_solved", 1 if record.get("solved") is True else 0)
+                record.setdefault(
+                    "current",
+                    {key: record[key] for key in ROUND_KEYS if key in record},
+                )
+
+
+ROUND_KEYS = ("solved", "attempts", "hints", "revealed")
+"""What `current` holds: one round's record."""
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 """version -> the change that turns a document of that version into the next."""
+
+
+def practice_step(
+    record: dict[str, Any], correct: bool, depths: tuple[int, int], streak_goal: int
+) -> None:
+    """A practice block's answer, in place: two right in a row raise the depth, a wrong
+    one lowers it; `streak` counts right answers in a row at the top depth, and reaching
+    the goal solves the block."""
+    low, high = depths
+    depth = min(max(record.get("depth", low), low), high)
+    if correct:
+        at_top = depth == high
+        record["run"] = record.get("run", 0) + 1
+        record["streak"] = record.get("streak", 0) + 1 if at_top else 0
+        if not at_top and record["run"] >= RAISE_AFTER:
+            depth, record["run"] = depth + 1, 0
+    else:
+        depth, record["run"], record["streak"] = max(low, depth - 1), 0, 0
+    record["depth"] = depth
+    if record["streak"] >= streak_goal:
+        record["solved"] = True
 
 
 def migrate(data: dict[str, Any]) -> bool:
@@ -93,11 +140,20 @@ def _count_ok(value: Any) -> bool:
     return type(value) is int and 0 <= value <= MAX_COUNT
 
 
-_EXERCISE_KEYS: dict[str, Callable[[Any], bool]] = {
+_ROUND_KEYS: dict[str, Callable[[Any], bool]] = {
     "solved": lambda v: type(v) is bool,
     "revealed": lambda v: type(v) is bool,
     "attempts": _count_ok,
     "hints": _count_ok,
+}
+_EXERCISE_KEYS: dict[str, Callable[[Any], bool]] = {
+    **_ROUND_KEYS,
+    "round": _count_ok,
+    "variants_solved": _count_ok,
+    "current": lambda v: isinstance(v, dict),
+    "depth": _count_ok,
+    "streak": _count_ok,
+    "run": _count_ok,
 }
 
 
@@ -178,6 +234,11 @@ class _Repair:
             if key in record and not ok(record[key]):
                 self.drop(f"{where} {key}", "the wrong type")
                 del record[key]
+        current = record.get("current", {})
+        for key, ok in _ROUND_KEYS.items():
+            if key in current and not ok(current[key]):
+                self.drop(f"{where} current.{key}", "the wrong type")
+                del current[key]
 
 
 def repair(data: Any) -> tuple[dict[str, Any] | None, list[str]]:

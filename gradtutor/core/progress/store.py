@@ -19,8 +19,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..packs import Pack
-from .document import NONFINITE, REVEAL_AFTER, SCHEMA_VERSION, empty, migrate, repair
+from ..packs import Pack, PracticeExercise
+from .document import (
+    NONFINITE,
+    REVEAL_AFTER,
+    SCHEMA_VERSION,
+    empty,
+    migrate,
+    practice_step,
+    repair,
+)
 from .view import Progress
 
 FILE_NAME = "progress.json"
@@ -309,8 +317,13 @@ class ProgressStore:
     def _exercise(cls, data: dict[str, Any], pack: str, lesson: str, ex: str) -> dict[str, Any]:
         exercises = cls._lesson(data, pack, lesson).setdefault("exercises", {})
         record: dict[str, Any] = exercises.setdefault(ex, {})
-        for key, default in (("solved", False), ("attempts", 0), ("hints", 0), ("revealed", False)):
+        for key, default in _NEW_ROUND.items():
             record.setdefault(key, default)
+        record.setdefault("round", 0)
+        record.setdefault("variants_solved", 0)
+        current = record.setdefault("current", {})
+        for key, default in _NEW_ROUND.items():
+            current.setdefault(key, default)
         return record
 
     def record_attempt(
@@ -341,11 +354,16 @@ class ProgressStore:
         def change(data: dict[str, Any]) -> None:
             nonlocal revealed
             record = self._exercise(data, pack, lesson, exercise)
+            now = record["current"]
             record["attempts"] += 1
+            now["attempts"] += 1
+            if correct and not now["solved"]:
+                record["variants_solved"] += 1
+            now["solved"] = now["solved"] or correct
             record["solved"] = record["solved"] or correct
-            wrong = record["attempts"] - (1 if record["solved"] else 0)
-            if not record["solved"] and not record["revealed"] and wrong >= REVEAL_AFTER:
-                record["revealed"] = revealed = True
+            wrong = now["attempts"] - (1 if now["solved"] else 0)
+            if not now["solved"] and not now["revealed"] and wrong >= REVEAL_AFTER:
+                now["revealed"] = record["revealed"] = revealed = True
             self._complete_if_solved(data, pack, lesson, lesson_exercises)
 
         return self.update(change), revealed
@@ -379,6 +397,7 @@ class ProgressStore:
         def change(data: dict[str, Any]) -> None:
             record = self._exercise(data, pack, lesson, exercise)
             record["hints"] = max(record["hints"], shown)
+            record["current"]["hints"] = max(record["current"]["hints"], shown)
 
         return self.update(change)
 
@@ -386,7 +405,46 @@ class ProgressStore:
         """The solution was shown: recorded as revealed, not solved."""
 
         def change(data: dict[str, Any]) -> None:
-            self._exercise(data, pack, lesson, exercise)["revealed"] = True
+            record = self._exercise(data, pack, lesson, exercise)
+            record["revealed"] = record["current"]["revealed"] = True
+
+        return self.update(change)
+
+    def fresh_variant(self, pack: str, lesson: str, exercise: str) -> tuple[Progress, bool]:
+        """Start a new round with a fresh variant, once the current one is solved or
+        revealed (before that a fresh variant would be a way around the exercise).
+        Returns the progress and whether a new round began."""
+        began = False
+
+        def change(data: dict[str, Any]) -> None:
+            nonlocal began
+            record = self._exercise(data, pack, lesson, exercise)
+            if record["current"]["solved"] or record["current"]["revealed"]:
+                record["round"] += 1
+                record["current"] = dict(_NEW_ROUND)
+                began = True
+
+        return self.update(change), began
+
+    def record_practice(
+        self,
+        pack: str,
+        lesson: str,
+        block: PracticeExercise,
+        correct: bool,
+        lesson_exercises: tuple[str, ...] = (),
+    ) -> Progress:
+        """A judged answer to a practice block's current exercise: the depth and streak
+        follow it (`practice_step`), and the next generated exercise comes up."""
+
+        def change(data: dict[str, Any]) -> None:
+            record = self._exercise(data, pack, lesson, block.id)
+            record["attempts"] += 1
+            record["variants_solved"] += 1 if correct else 0
+            practice_step(record, correct, block.depth, block.streak)
+            record["round"] += 1
+            record["current"] = dict(_NEW_ROUND)
+            self._complete_if_solved(data, pack, lesson, lesson_exercises)
 
         return self.update(change)
 
@@ -422,6 +480,9 @@ class ProgressStore:
                     data["last"] = None
 
         return self.update(change)
+
+
+_NEW_ROUND: dict[str, Any] = {"solved": False, "attempts": 0, "hints": 0, "revealed": False}
 
 
 def _next_revision(data: dict[str, Any]) -> None:

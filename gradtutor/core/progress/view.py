@@ -7,13 +7,32 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class ExerciseProgress:
-    """One exercise's record."""
+class RoundProgress:
+    """One round of an exercise: one variant, from its first attempt to a fresh one."""
 
     solved: bool = False
     attempts: int = 0
     hints: int = 0
     revealed: bool = False
+
+
+@dataclass(frozen=True)
+class ExerciseProgress:
+    """One exercise's record: totals over every round, and the current round's own."""
+
+    solved: bool = False
+    """Any variant was solved (for good)."""
+    attempts: int = 0
+    hints: int = 0
+    revealed: bool = False
+    round: int = 0
+    """Fresh variants asked for: the learner sees the variant of this round."""
+    variants_solved: int = 0
+    current: RoundProgress = RoundProgress()
+    depth: int | None = None
+    """A practice block's current depth (None before its first answer)."""
+    streak: int = 0
+    """A practice block's right answers in a row at its top depth."""
 
 
 class Progress:
@@ -29,11 +48,24 @@ class Progress:
     def exercise(self, pack: str, lesson: str, exercise: str) -> ExerciseProgress:
         """The record of one exercise (all zero when never touched)."""
         raw = self._lesson(pack, lesson).get("exercises", {}).get(exercise, {})
+        round_ = int(raw.get("round", 0))
+        # Before any round was recorded, the totals are the first round's.
+        now = raw.get("current", raw if round_ == 0 else {})
         return ExerciseProgress(
             solved=bool(raw.get("solved", False)),
             attempts=int(raw.get("attempts", 0)),
             hints=int(raw.get("hints", 0)),
             revealed=bool(raw.get("revealed", False)),
+            round=round_,
+            variants_solved=int(raw.get("variants_solved", 0)),
+            current=RoundProgress(
+                solved=bool(now.get("solved", False)),
+                attempts=int(now.get("attempts", 0)),
+                hints=int(now.get("hints", 0)),
+                revealed=bool(now.get("revealed", False)),
+            ),
+            depth=int(raw["depth"]) if "depth" in raw else None,
+            streak=int(raw.get("streak", 0)),
         )
 
     def lesson_completed(self, pack: str, lesson: str) -> bool:
