@@ -87,6 +87,18 @@ def fixed_learner(home: Path, learner: str = "0123456789abcdef") -> None:
     )
 
 
+def learner_seeing(exercise, params: dict) -> str:
+    """A learner id whose first variant of `exercise` draws exactly `params` (so that a
+    test can type the answer of those numbers)."""
+    from gradtutor.core.variants import learner_k, variant_of
+
+    for i in range(10_000):
+        learner = f"{i:016x}"
+        if variant_of(exercise, learner_k(exercise, learner, 0)).params == params:
+            return learner
+    raise AssertionError(f"no learner sees {params}")
+
+
 def solve_valid_pack(home: Path) -> None:
     """Record every exercise of tests/packs/valid as solved, so its last lesson opens."""
     from gradtutor.core.progress import ProgressStore

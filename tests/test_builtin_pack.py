@@ -13,6 +13,7 @@ from gradtutor.core.checking import check_exercise, reference_text
 from gradtutor.core.packs import (
     ChoiceExercise,
     DerivativeExercise,
+    PracticeExercise,
     TensorExercise,
     TrainingBlock,
     ValueExercise,
@@ -20,6 +21,7 @@ from gradtutor.core.packs import (
 )
 from gradtutor.core.training import run_training
 from gradtutor.core.validate import validate_packs
+from gradtutor.core.variants import variant_of
 
 from .conftest import ROOT, source_sgd_start
 
@@ -60,10 +62,17 @@ def test_the_pack_has_the_curriculum(pack):
     assert [le.id for le in pack.lessons] == CURRICULUM
     exercises = [e for le in pack.lessons for e in le.exercises]
     assert len(exercises) >= 25
-    assert {e.kind for e in exercises} == {"derivative", "value", "tensor", "choice"}
+    assert {e.kind for e in exercises} == {"derivative", "value", "tensor", "choice", "practice"}
     for ex in exercises:
-        if not isinstance(ex, ChoiceExercise):
+        if not isinstance(ex, ChoiceExercise | PracticeExercise):
             assert ex.hints, f"{ex.id} has no hint"
+    # second edition, 5/7: drawn numbers where fresh numbers make sense, and a practice
+    # block closing the chain-rule lesson
+    early = {"derivatives", "chain-rule", "autograd-linear", "accumulate-zero-update", "sgd"}
+    drawn = [e for le in pack.lessons if le.id in early for e in le.exercises if e.params]
+    assert len(drawn) >= 12, [e.id for e in drawn]
+    assert pack.format == 2
+    assert isinstance(pack.lesson("chain-rule").segments[-1], PracticeExercise)
     blocks = {
         le.id: [s for s in le.segments if not hasattr(s, "kind") and type(s).__name__ != "Prose"]
         for le in pack.lessons
@@ -78,27 +87,33 @@ def test_the_pack_has_the_curriculum(pack):
 def _integrity(pack) -> None:
     for lesson in pack.lessons:
         for ex in lesson.exercises:
-            where = f"{lesson.id}/{ex.id}"
-            assert check_exercise(ex, "").verdict == "invalid", where
-            if isinstance(ex, ChoiceExercise):
-                assert any(o.correct for o in ex.options), where
-                for i, option in enumerate(ex.options, 1):
-                    verdict = check_exercise(ex, str(i))
-                    assert verdict.correct == option.correct and verdict.feedback == option.why, (
-                        where
-                    )
-                continue
-            reference = (
-                ex.answer
-                if isinstance(ex, DerivativeExercise | TensorExercise)
-                else reference_text(ex)
-            )
-            assert reference is not None, where
-            assert check_exercise(ex, reference).correct, where
-            for fb in ex.feedback:
-                verdict = check_exercise(ex, fb.match)
-                assert verdict.verdict == "incorrect", (where, fb.match, verdict.message)
-                assert verdict.feedback == fb.message, (where, fb.match)
+            drawn = ex.params or isinstance(ex, PracticeExercise)
+            for k in range(6) if drawn else (0,):
+                _integrity_of(ex, k, f"{lesson.id}/{ex.id} variant {k}")
+
+
+def _integrity_of(ex, k, where) -> None:
+    variant = variant_of(ex, k)
+    fixed = variant.exercise
+    assert check_exercise(ex, "", variant=k).verdict == "invalid", where
+    if isinstance(fixed, ChoiceExercise):
+        assert any(o.correct for o in fixed.options), where
+        for shown, i in enumerate(variant.order, 1):
+            option = fixed.options[i]
+            verdict = check_exercise(ex, str(shown), variant=k)
+            assert verdict.correct == option.correct and verdict.feedback == option.why, where
+        return
+    reference = (
+        fixed.answer
+        if isinstance(fixed, DerivativeExercise | TensorExercise)
+        else reference_text(ex, k)
+    )
+    assert reference is not None, where
+    assert check_exercise(ex, reference, variant=k).correct, where
+    for fb in fixed.feedback:
+        verdict = check_exercise(ex, fb.match, variant=k)
+        assert verdict.verdict == "incorrect", (where, fb.match, verdict.message)
+        assert verdict.feedback == fb.message, (where, fb.match)
 
 
 def test_builtin_pack_integrity(pack):
@@ -246,7 +261,6 @@ def test_lesson_7_numbers(pack):
 def test_every_value_exercise_answer_is_computed(pack):
     expected = {
         ("derivatives", "grad-at-5"): [10],
-        ("derivatives", "finite-difference"): [6.01],
         ("autograd-linear", "forward-z"): [20],
         ("autograd-linear", "dl-dz"): [-8],
         ("autograd-linear", "w-grad"): [-32, -40],
@@ -256,9 +270,6 @@ def test_every_value_exercise_answer_is_computed(pack):
         ("autograd-linear", "fanout-c"): [-24],
         ("autograd-linear", "fanout-b"): [-72],
         ("autograd-linear", "fanout-a"): [96],
-        ("accumulate-zero-update", "accumulated"): [-64, -80],
-        ("accumulate-zero-update", "updated-w1"): [2.032],
-        ("accumulate-zero-update", "sum-reduction"): [2, 4, 6],
         ("manual-backprop", "linear-by-hand"): [1, -1, 2, 0],
         ("gradient-check", "central-difference"): [12.01],
         ("gradient-check", "relative-error"): [0.01 / 12.01],
@@ -266,13 +277,22 @@ def test_every_value_exercise_answer_is_computed(pack):
         ("adaline", "minibatch-grad"): [-1, -2],
         ("sgd", "b-grad-start"): [-39.5],
     }
+    # the drawn ones, by the formula each prompt implies, over variants
+    drawn = {
+        ("derivatives", "finite-difference"): lambda p: [2 * p["x"] + p["h"]],
+        ("accumulate-zero-update", "accumulated"): lambda p: [-32 * p["k"], -40 * p["k"]],
+        ("accumulate-zero-update", "updated-w1"): lambda p: [2 + 32 * p["lr"]],
+        ("accumulate-zero-update", "sum-reduction"): lambda p: [2 * v for v in p["pred"]],
+    }
     seen = {}
     for lesson in pack.lessons:
         for ex in lesson.exercises:
-            if isinstance(ex, ValueExercise):
-                seen[(lesson.id, ex.id)] = [
-                    float(v) for v in re.findall(r"-?[\d.]+", reference_text(ex))
-                ]
-    assert set(seen) == set(expected)
-    for key, values in expected.items():
-        assert seen[key] == pytest.approx(values, rel=1e-5, abs=1e-9), key
+            if not isinstance(ex, ValueExercise):
+                continue
+            key = (lesson.id, ex.id)
+            for k in range(8) if ex.params else (0,):
+                got = [float(v) for v in re.findall(r"-?[\d.]+", reference_text(ex, k))]
+                want = drawn[key](variant_of(ex, k).params) if ex.params else expected[key]
+                assert got == pytest.approx(want, rel=1e-5, abs=1e-9), (key, k)
+            seen[key] = True
+    assert set(seen) == set(expected) | set(drawn)

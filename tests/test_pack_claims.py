@@ -15,6 +15,7 @@ from gradtutor.core.checking import check_derivative, reference_text, value_refe
 from gradtutor.core.mathtext import convert_math, plain_math
 from gradtutor.core.packs import DerivativeExercise, Exercise, Prose, ValueExercise, load_pack
 from gradtutor.core.valuelang import format_number
+from gradtutor.core.variants import variant_of
 
 from .conftest import PACKS, ROOT, run_cli
 
@@ -22,14 +23,17 @@ PACK = load_pack(ROOT / "lessons").pack
 
 
 def text_before_each_exercise():
-    """(lesson, exercise, the prose between the previous exercise and it, plus its prompt)."""
+    """(lesson, exercise, the prose between the previous exercise and it, plus its prompt);
+    an exercise with drawn numbers once for each of its first variants, as shown."""
     for lesson in PACK.lessons:
         since: list[str] = []
         for segment in lesson.segments:
             if isinstance(segment, Prose):
                 since.append(segment.text)
             elif isinstance(segment, Exercise):
-                yield lesson, segment, "\n".join([*since, segment.prompt])
+                for k in range(12) if segment.params else (0,):
+                    fixed = variant_of(segment, k).exercise
+                    yield lesson, fixed, "\n".join([*since, fixed.prompt])
                 since = []
 
 

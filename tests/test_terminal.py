@@ -15,7 +15,9 @@ import uuid
 
 import pytest
 
-from .conftest import PACKS, ROOT
+from gradtutor.core.packs import load_pack
+
+from .conftest import PACKS, ROOT, fixed_learner, learner_seeing
 
 pytestmark = [
     pytest.mark.tmux,
@@ -163,6 +165,8 @@ def test_keys_typed_as_the_first_screen_appears_are_not_lost(tmp_path):
 def test_a_learners_first_minutes_at_80x24(tmp_path):
     """Lesson 1 of the built-in pack in a real 80×24 terminal: every verdict is on screen
     right after Enter, together with the answer it judges."""
+    square = load_pack(ROOT / "lessons").pack.lesson("derivatives").exercise("square")
+    fixed_learner(tmp_path, learner_seeing(square, {"n": 2}))  # x², as in the first edition
     env = {
         "GRADTUTOR_HOME": str(tmp_path),
         "TERM": "xterm-256color",
