@@ -93,7 +93,7 @@ def _fits(a: int, b: int, chain: list[Layer], domain: tuple[float, float]) -> bo
     lo, hi = domain
     nonzero = 0
     for i in range(POINTS):
-        x = lo + (hi - lo) * (i + 0.5) / POINTS
+        x = lo + (hi - lo) * i / (POINTS - 1)  # the ends too: the checker samples them
         u, d = a * x + b, float(a)
         try:
             for layer in chain:

@@ -34,6 +34,7 @@ class LessonScreen(TutorScreen):
         # priority: a focused choice list would otherwise take the keys to page its options
         Binding("pagedown", "page_down", "More", priority=True),
         Binding("pageup", "page_up", "Page up", show=False, priority=True),
+        Binding("f4", "fresh", "New numbers"),
     ]
 
     def __init__(self, pack: Pack, lesson: Lesson) -> None:
@@ -134,8 +135,52 @@ class LessonScreen(TutorScreen):
         ):
             self.app.save_progress(lambda store: store.mark_completed(self.pack.id, self.lesson.id))
 
+    # -- fresh numbers ------------------------------------------------------------------
+
+    last_judged: ExerciseView | None = None
+    """The exercise answered last: F4 gives it fresh numbers while it is in view, even
+    once focus has moved on to the next exercise."""
+
+    def fresh_target(self) -> ExerciseView | None:
+        """The exercise F4 would give fresh numbers: the focused one, else the one answered
+        last, when it is solved or revealed, has variants and is on screen."""
+        from ..core.variants import has_variants
+
+        focused = self.focused
+        mine = (
+            next((a for a in focused.ancestors if isinstance(a, ExerciseView)), None)
+            if focused
+            else None
+        )
+        for view in (mine, self.last_judged):
+            if view is None or not view.is_mounted or isinstance(view, PracticeView):
+                continue
+            head = view.query(".exercise-head")  # empty while a replaced view is removed
+            if (
+                head
+                and view.status != "unsolved"
+                and has_variants(view.exercise)
+                and self.in_view(head.first())
+            ):
+                return view
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F4 shows while an exercise in view can have fresh numbers."""
+        if action == "fresh":
+            return self.fresh_target() is not None
+        return True
+
+    def action_fresh(self) -> None:
+        """Fresh numbers for the exercise just solved or revealed."""
+        target = self.fresh_target()
+        if target is not None:
+            target.action_fresh()
+
     @on(AnswerChecked)
     def answer_checked(self, event: AnswerChecked) -> None:
+        self.last_judged = event.view
+        self.refresh_bindings()
         if event.verdict.correct and not isinstance(event.view, PracticeView):
             # the verdict stays in view; focus moves on only to an exercise also in view
             # (a practice block keeps it: Enter brings its next exercise)

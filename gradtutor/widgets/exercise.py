@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -189,11 +189,12 @@ class ExerciseView(Vertical):
     BINDINGS = [
         Binding("f2", "hint", "Hint"),
         Binding("f3", "solution", "Solution"),
-        Binding("f4", "fresh", "New numbers"),
     ]
-    """F2 shows the next hint; F3 the solution (recorded as revealed); F4, once the
-    exercise is solved or its solution shown, gives a fresh variant to practise on (shown
-    only for exercises that have variants: drawn numbers, or options to shuffle)."""
+    """F2 shows the next hint; F3 the solution (recorded as revealed). F4, fresh numbers
+    once an exercise is solved or revealed, is the lesson screen's: it also reaches the
+    exercise just answered after focus has moved on (LessonScreen.fresh_target)."""
+
+    _following = False  # keep the verdict in view as the exercise resizes (follow_verdict)
 
     status: reactive[str] = reactive("unsolved")
     """"unsolved", "solved" or "revealed" (shown the solution, not yet solved)."""
@@ -341,6 +342,16 @@ class ExerciseView(Vertical):
         widget.update(content)
         widget.display = bool(str(content))
 
+    def follow_verdict(self) -> None:
+        """Keep the verdict in view: now, and whenever the exercise grows or shrinks until
+        the answer is edited (the attempts left arrive after the save, a line later)."""
+        self._following = True
+        self.call_after_refresh(self.bring_verdict_into_view)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._following:
+            self.call_after_refresh(self.bring_verdict_into_view)
+
     def bring_verdict_into_view(self) -> None:
         """Scroll the lesson so the answer field, the verdict and its feedback show together
         (the answer field first, when they are taller than the screen)."""
@@ -362,6 +373,7 @@ class ExerciseView(Vertical):
     @on(Input.Changed, ".answer-input")
     def preview_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._following = False
         self._mark_stale(event.value.strip() != self.checked_answer)
         if not event.value.strip():
             self._show(".answer-preview", "")
@@ -470,7 +482,7 @@ class ExerciseView(Vertical):
                 lambda store: store.record_answer(*ids, verdict.correct, lesson_ids),
                 then=lambda progress, revealed: self._attempt_recorded(verdict, progress, revealed),
             )
-        self.call_after_refresh(self.bring_verdict_into_view)
+        self.follow_verdict()
 
     def _render_verdict(self, verdict: Verdict, attempts_known: bool = False) -> None:
         icon, style = _STYLES[verdict.verdict]
@@ -502,19 +514,10 @@ class ExerciseView(Vertical):
             self.show_solution()
         if self.checked_answer is not None and verdict.verdict == "incorrect":
             self._render_verdict(verdict, attempts_known=True)
-            self.call_after_refresh(self.bring_verdict_into_view)
+            self.follow_verdict()
         self.query_one(".exercise-head", Static).update(self.header_text())
-        self.refresh_bindings()
 
     # -- a fresh variant -----------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """F4 shows once a fresh variant can be had: solved or revealed, with variants."""
-        if action == "fresh":
-            from ..core.variants import has_variants
-
-            return self.status != "unsolved" and has_variants(self.exercise)
-        return True
 
     def action_fresh(self) -> None:
         """A new round with fresh numbers (or a fresh order of options)."""

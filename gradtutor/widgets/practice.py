@@ -67,7 +67,7 @@ class PracticeView(ExerciseView):
             self.status = "solved" if verdict.correct else "revealed"
             self.show_solution()
             self._record(verdict.correct)
-        self.call_after_refresh(self.bring_verdict_into_view)
+        self.follow_verdict()
 
     def _record(self, correct: bool) -> None:
         ids = (self.pack.id, self.lesson.id)

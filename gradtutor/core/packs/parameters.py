@@ -145,8 +145,9 @@ def check_parameterized(ex: Exercise, reader: TableReader, reserved: dict[str, s
         if what is None and (p.name in CONSTANTS or p.name in tensorlang.FUNCTIONS):
             what = "a constant" if p.name in CONSTANTS else "a function of the tensor language"
         if what is not None:
+            line, col = reader.locator.key(p.name, "params")
             reader.problems.error(
-                reader.path, p.line, f"parameter `{p.name}` shadows {what}; rename it"
+                reader.path, line, f"parameter `{p.name}` shadows {what}; rename it", col
             )
     for condition in ex.where:
         try:
@@ -160,7 +161,9 @@ def check_parameterized(ex: Exercise, reader: TableReader, reserved: dict[str, s
             try:
                 paramlang.parse(expr, names)
             except tensorlang.TensorLangError as exc:
-                _located(reader, key, "{{" + expr + "}}", f"`{{{{{expr.strip()}}}}}`: {exc}")
+                # the column inside the braces means little here: the problem is located
+                why = re.sub(r" \(column \d+\)$", "", str(exc))
+                _located(reader, key, "{{" + expr + "}}", f"`{{{{{expr.strip()}}}}}`: {why}")
                 broken = True
     if broken or len(reader.problems.errors):
         return
