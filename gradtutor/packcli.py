@@ -39,7 +39,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     """`gradtutor show --pack DIR --exercise LESSON/EXERCISE [--variant K] [--json]`."""
     from .core.mathlang import LanguageError
     from .core.mathtext import plain_math
-    from .core.packs import ChoiceExercise
+    from .core.packs import ChoiceExercise, DerivativeExercise
     from .core.params import DrawError
     from .core.variants import variant_of
 
@@ -66,6 +66,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         "prompt": variant.exercise.prompt,
         "options": options if isinstance(variant.exercise, ChoiceExercise) else None,
     }
+    if isinstance(variant.exercise, DerivativeExercise):
+        # beyond the contract's four keys: the function of this variant, for graders
+        doc["function"] = variant.exercise.function
+        doc["wrt"] = variant.exercise.wrt
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
         return EXIT_OK

@@ -283,6 +283,9 @@ def test_every_value_exercise_answer_is_computed(pack):
         ("accumulate-zero-update", "accumulated"): lambda p: [-32 * p["k"], -40 * p["k"]],
         ("accumulate-zero-update", "updated-w1"): lambda p: [2 + 32 * p["lr"]],
         ("accumulate-zero-update", "sum-reduction"): lambda p: [2 * v for v in p["pred"]],
+        ("sgd", "one-point-step"): lambda p: [
+            p["w"] - 0.1 * 2 * (p["w"] * p["x"] + p["b"] - p["y"]) * p["x"]
+        ],
     }
     seen = {}
     for lesson in pack.lessons:

@@ -589,6 +589,37 @@ async def test_f4_gives_fresh_numbers_once_solved(isolated_home):
     assert record.round == 1 and record.solved and record.variants_solved == 1
 
 
+async def test_f4_at_80x24_keeps_the_exercise_in_view_and_focused(isolated_home):
+    """Fresh numbers for an exercise low on the screen: the new round takes its place
+    with focus, and the lesson does not jump back to its first exercise."""
+    from gradtutor.app import create_app
+    from gradtutor.widgets.exercise import ExerciseView
+
+    from .conftest import settle
+
+    app = create_app(home=isolated_home, unlock_all=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "down", "down", "enter")  # lesson 4
+        await settle(pilot)
+        await pilot.press("pagedown")
+        await settle(pilot)
+        view = list(app.screen.query(ExerciseView))[1]
+        assert view.exercise.id == "backward-twice" and app.screen.in_view(view.answer_field)
+        order = view.shown.order
+        right = next(i for i, k in enumerate(order, 1) if view.fixed.options[k].correct)
+        await pilot.press(str(right), "enter")
+        await settle(pilot)
+        assert view.status == "solved"
+        await pilot.press("f4")
+        await settle(pilot)
+        fresh = list(app.screen.query(ExerciseView))[1]
+        assert fresh is not view and fresh.exercise.id == "backward-twice"
+        assert app.focused is fresh.answer_field
+        assert app.screen.in_view(fresh.answer_field)
+        assert not app.screen.in_view(list(app.screen.query(ExerciseView))[0].answer_field)
+
+
 async def test_a_practice_block_deepens_and_moves_on(isolated_home):
     from gradtutor.app import create_app
     from gradtutor.widgets.practice import PracticeView

@@ -533,10 +533,19 @@ class ExerciseView(Vertical):
     def replace_with(self, record: ExerciseProgress, learner: str) -> None:
         """Put a new view of this exercise in this one's place (a new round), answer focused."""
         view = type(self)(self.pack, self.lesson, self.exercise, self.number, record, learner)
-        assert self.parent is not None
-        self.parent.mount(view, after=self)
-        self.remove()
-        view.call_after_refresh(view.focus_answer)
+        # on the app's loop: this view cannot await its own removal
+        self.app.call_later(self._swap, view)
+
+    async def _swap(self, view: ExerciseView) -> None:
+        parent = self.parent
+        if parent is None:
+            return
+        await parent.mount(view, after=self)
+        # focus moves before this view goes: removing a focused widget would send focus
+        # (and the scroll) to the first exercise of the lesson
+        self.screen.set_focus(view.answer_field, scroll_visible=False)  # now, not later
+        await self.remove()
+        view.call_after_refresh(view.scroll_visible, animate=False)
 
     # -- hints and the solution ---------------------------------------------------------
 

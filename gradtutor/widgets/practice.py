@@ -37,6 +37,8 @@ class PracticeView(ExerciseView):
         head = Text(f"Exercise {self.number}", style="bold")
         head.append(" · practice", style="dim")
         head.append(f" · depth {depth} ({low}–{high})")
+        if depth < high and record.run:
+            head.append(f" · {record.run} right at this depth", style="dim")
         head.append(f" · streak {record.streak}/{block.streak}", style="dim")
         if record.solved:
             head.append(" · ✓ done", style="green")

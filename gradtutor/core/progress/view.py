@@ -33,6 +33,8 @@ class ExerciseProgress:
     """A practice block's current depth (None before its first answer)."""
     streak: int = 0
     """A practice block's right answers in a row at its top depth."""
+    run: int = 0
+    """A practice block's right answers in a row at its current depth (two raise it)."""
 
 
 class Progress:
@@ -66,6 +68,7 @@ class Progress:
             ),
             depth=int(raw["depth"]) if "depth" in raw else None,
             streak=int(raw.get("streak", 0)),
+            run=int(raw.get("run", 0)),
         )
 
     def lesson_completed(self, pack: str, lesson: str) -> bool:
