@@ -92,6 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     _pack_option(p, "the packs of the tutor behind the stepper (repeatable)")
     p.add_argument("--json", action="store_true", help="print the whole trace and exit")
 
+    p = sub.add_parser("explain", help="the chain rule on a function, node by node")
+    p.add_argument("function", metavar="FUNCTION", help="in the math language; after -- if it starts with -")
+    p.add_argument("--wrt", metavar="VAR", required=True, help="the variable to differentiate by")
+    p.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the point (repeatable); variables left out are chosen",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("new", help="scaffold a lesson pack")
     p.add_argument("dir", type=Path, metavar="DIR")
     return parser
@@ -156,6 +168,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 return cmd_stepper(args)
             case "new":
                 return cmd_new(args)
+            case "explain":
+                return cmd_explain(args)
             case "show":
                 from .packcli import cmd_show
 
@@ -322,6 +336,33 @@ def cmd_stepper(args: argparse.Namespace) -> int:
     from .app import create_app
 
     create_app(pack_dirs=_pack_dirs(packs_of(args)), stepper=size).run()
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """`gradtutor explain FUNCTION --wrt VAR [--at NAME=VALUE]... [--json]`."""
+    import math
+
+    at: dict[str, float] = {}
+    for item in args.at:
+        key, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not sep or not key.strip() or not math.isfinite(number):
+            return usage_error("explain", f"--at takes NAME=VALUE with a finite number, not {item!r}")
+        at[key.strip()] = number
+    from .core.compgraph import explain, explain_text
+    from .core.mathlang import MathError
+
+    try:
+        if args.json:
+            print(json.dumps(explain(args.function, args.wrt.strip(), at or None), ensure_ascii=False))
+        else:
+            print(explain_text(args.function, args.wrt.strip(), at or None))
+    except MathError as exc:
+        return usage_error("explain", str(exc))
     return EXIT_OK
 
 

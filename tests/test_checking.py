@@ -208,3 +208,12 @@ def test_mathlang_builds_the_same_sympy_as_written_by_hand():
 def test_kinked_and_trigonometric_answers_are_confirmed_symbolically(function, answer):
     verdict = check_derivative(function, "x", answer)
     assert verdict.correct and verdict.details["symbolic"]["status"] == "equal", verdict.details
+
+
+def test_a_counterexample_at_a_point_that_cannot_be_rounded_does_not_crash():
+    # found by the computation graph's random functions: the rounded point gave a
+    # reference that is not finite, and the fallback read the wrong tensor
+    verdict = check_derivative(
+        "sin(exp((x^3)^2)) + 1*x", "x", "6*x^5*cos(exp(x^6))*exp(x^6) + 1", symbolic=False
+    )
+    assert verdict.verdict in ("incorrect", "undecided")  # floating point cannot tell; no crash

@@ -104,16 +104,16 @@ def counterexample(
     try:
         exp = autograd_at(ref.function, ref.wrt, single)
         with torch.no_grad():
-            got = torch.broadcast_to(mathlang.to_torch(node, single), (1,))
+            got_there = torch.broadcast_to(mathlang.to_torch(node, single), (1,))
             kinked = any(
                 abs(float(torch.broadcast_to(mathlang.to_torch(k, single), (1,))[0])) <= KINK_MARGIN
                 for k in ref.kinks
             )
-        if not kinked and torch.isfinite(exp).all() and not bool(close(got, exp).all()):
+        if not kinked and torch.isfinite(exp).all() and not bool(close(got_there, exp).all()):
             return {
                 "point": rounded,
                 "expected": _round(float(exp[0])),
-                "got": _round(float(got[0])),
+                "got": _round(float(got_there[0])),
             }
     except (RuntimeError, ValueError):
         pass
