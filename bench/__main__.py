@@ -5,7 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench_packs", "bench_check", "bench_variants", "bench_startup", "bench_stepper"]
+BENCHES = [
+    "bench_packs",
+    "bench_check",
+    "bench_variants",
+    "bench_graph",
+    "bench_startup",
+    "bench_stepper",
+]
 
 
 def main(names: list[str]) -> None:

@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the whole trace and exit")
 
     p = sub.add_parser("explain", help="the chain rule on a function, node by node")
-    p.add_argument("function", metavar="FUNCTION", help="in the math language; after -- if it starts with -")
+    p.add_argument(
+        "function", metavar="FUNCTION", help="in the math language; after -- if it starts with -"
+    )
     p.add_argument("--wrt", metavar="VAR", required=True, help="the variable to differentiate by")
     p.add_argument(
         "--at",
@@ -351,14 +353,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
         except ValueError:
             number = math.nan
         if not sep or not key.strip() or not math.isfinite(number):
-            return usage_error("explain", f"--at takes NAME=VALUE with a finite number, not {item!r}")
+            return usage_error(
+                "explain", f"--at takes NAME=VALUE with a finite number, not {item!r}"
+            )
         at[key.strip()] = number
     from .core.compgraph import explain, explain_text
     from .core.mathlang import MathError
 
     try:
         if args.json:
-            print(json.dumps(explain(args.function, args.wrt.strip(), at or None), ensure_ascii=False))
+            print(
+                json.dumps(explain(args.function, args.wrt.strip(), at or None), ensure_ascii=False)
+            )
         else:
             print(explain_text(args.function, args.wrt.strip(), at or None))
     except MathError as exc:

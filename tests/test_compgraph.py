@@ -79,7 +79,12 @@ def test_every_node_gradient_is_autograds(function, wrt):
             truth = _autograd(tree, node["id"], point)
         else:
             # the node's gradient is d f / d t with every use of its expression replaced by t
-            value = float(to_torch(parse(node["expr"]), {k: torch.tensor(v, dtype=torch.float64) for k, v in point.items()}))
+            value = float(
+                to_torch(
+                    parse(node["expr"]),
+                    {k: torch.tensor(v, dtype=torch.float64) for k, v in point.items()},
+                )
+            )
             replaced = _replace(tree, node["expr"], Var("_t"))
             assert replaced != tree
             truth = _autograd(replaced, "_t", {**point, "_t": value})
@@ -97,7 +102,9 @@ def test_every_node_gradient_is_autograds(function, wrt):
 def test_the_assembled_derivative_is_sympys(function, wrt):
     doc = compgraph.explain(function, wrt)
     tree = parse(function)
-    symbols = {v: sympy.Symbol(v, real=True) for v in {n["id"] for n in doc["nodes"] if n["op"] == "var"}}
+    symbols = {
+        v: sympy.Symbol(v, real=True) for v in {n["id"] for n in doc["nodes"] if n["op"] == "var"}
+    }
     truth = sympy.diff(to_sympy(tree, symbols), symbols[wrt])
     ours = to_sympy(parse(doc["derivative"]), symbols)
     rng = random.Random(7)
@@ -154,7 +161,9 @@ def _random_tree(rng: random.Random, depth: int) -> Node:
         return Var("x") if rng.random() < 0.75 else Num(rng.choice([1, 2, 3]))  # type: ignore[arg-type]
     kind = rng.choice(["+", "-", "*", "/", "^", "call", "call"])
     if kind == "call":
-        return Call(rng.choice(["sin", "cos", "exp", "tanh", "sigmoid"]), (_random_tree(rng, depth - 1),))
+        return Call(
+            rng.choice(["sin", "cos", "exp", "tanh", "sigmoid"]), (_random_tree(rng, depth - 1),)
+        )
     if kind == "^":
         return BinOp("^", _random_tree(rng, depth - 1), Num(rng.choice([2, 3])))  # type: ignore[arg-type]
     return BinOp(kind, _random_tree(rng, depth - 1), _random_tree(rng, depth - 1))

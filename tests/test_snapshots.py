@@ -56,6 +56,30 @@ class TestLesson:
         assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+class TestBreakdown:
+    def test_breakdown_backward_pass_at_80x24(self, snap_compare, isolated_home):
+        """The graph with its fan-out, values and gradients so far, and the += prompt."""
+
+        async def run_before(pilot):
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            pilot.app.screen.query("ExerciseView").first().focus_answer()
+            await pilot.press("f5")
+            await settle(pilot)
+            for answer in ("cos(x)", "u1", "x"):
+                await pilot.press(*answer, "enter")
+                await settle(pilot)
+            for _ in range(2):
+                await pilot.press("enter")
+                await settle(pilot)
+            pilot.app.clear_notifications()
+            await pilot.pause()
+
+        app = create_app(pack_dirs=[PACKS / "breakdown"], home=isolated_home)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 class TestStepper:
     def test_stepper_mid_backward_at_80x24(self, snap_compare, isolated_home):
         async def run_before(pilot):

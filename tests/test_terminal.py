@@ -205,3 +205,72 @@ def test_a_learners_first_minutes_at_80x24(tmp_path):
         assert "Not quite" in screen
     finally:
         term.close()
+
+
+BREAKDOWN_PACK = {
+    "pack.toml": 'format = 1\nid = "bd"\ntitle = "Breakdown"\nversion = "1.0.0"\n',
+    "01-used-twice.md": """+++
+id = "twice"
+title = "A value used twice"
++++
+
+```exercise
+id = "product"
+kind = "derivative"
+prompt = "Differentiate $x \\\\sin(x)$ with respect to $x$."
+function = "x*sin(x)"
+wrt = "x"
+answer = "sin(x) + x*cos(x)"
+```
+""",
+}
+
+
+def test_a_breakdown_end_to_end_at_80x24(tmp_path):
+    """F5 on a derivative: every local derivative given, the backward pass watched and
+    typed (the += where x is used twice), the assembled derivative carried back and
+    judged correct, all in a real 80×24 terminal."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for name, text in BREAKDOWN_PACK.items():
+        (pack / name).write_text(text, encoding="utf-8")
+    home = tmp_path / "home"
+    env = {
+        "GRADTUTOR_HOME": str(home),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    term = Terminal([sys.executable, "-m", "gradtutor", "--pack", str(pack)], env, 80, 24)
+    try:
+        term.wait_for("A value used twice")
+        term.keys("Enter")
+        term.wait_for("f5 Break it down")
+        term.keys("F5")
+        screen = term.wait_for("Local derivatives · 1 of 3")
+        assert "├─╯" in screen and "x feeds u₁ and u₂" in screen  # the fan-out, drawn
+        term.keys("cos(x)", "Enter")
+        term.wait_for("Local derivatives · 2 of 3")
+        term.keys("u1", "Enter")
+        term.wait_for("Local derivatives · 3 of 3")
+        term.keys("1", "Enter")  # wrong: the other factor, x, multiplies
+        screen = term.wait_for("Hint: the product rule")
+        term.keys("BSpace", "x", "Enter")
+        term.wait_for("Backward pass · node 1 of 3")
+        term.keys("Enter")  # the output's gradient is 1
+        term.wait_for("node 2 of 3")
+        term.keys("Enter")  # watched
+        screen = term.wait_for("node 3 of 3")
+        assert "its gradient is the sum (+=)" in screen
+        term.keys("Enter")
+        screen = term.wait_for("The derivative, assembled")
+        assert "sin(x) + x·cos(x)" in screen and "Carry it to the exercise" in screen
+        term.keys("Enter")
+        screen = term.wait_for("▊  sin(x) + x*cos(x)")
+        term.keys("Enter")
+        screen = term.wait_for("✓ Correct")
+        assert "Exercise 1" in screen and "▊  sin(x) + x*cos(x)" in screen
+    finally:
+        term.close()
+    record = json.loads((home / "progress.json").read_text())["packs"]["bd"]["lessons"]["twice"]
+    assert record["exercises"]["product"]["breakdowns"] == 1
+    assert record["exercises"]["product"]["solved"] is True

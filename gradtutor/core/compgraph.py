@@ -236,15 +236,11 @@ def evaluate(graph: Graph, points: dict[str, Any]) -> Evaluation:
             continue
         leaves = {i: values[i].detach().clone().requires_grad_(True) for i in node.inputs}
         out = to_torch(node.formula, leaves)
-        grads = torch.autograd.grad(
-            out.sum(), [leaves[i] for i in node.inputs], allow_unused=True
-        )
+        grads = torch.autograd.grad(out.sum(), [leaves[i] for i in node.inputs], allow_unused=True)
         values[node.id] = out.detach()
         shape = out.shape
         for k, g in enumerate(grads):
-            local[node.id, k] = (
-                torch.zeros(shape, dtype=torch.float64) if g is None else g.detach()
-            )
+            local[node.id, k] = torch.zeros(shape, dtype=torch.float64) if g is None else g.detach()
     return Evaluation(values, local, backward(graph, local))
 
 
@@ -260,7 +256,9 @@ def backward(
 
     out = graph.node(graph.output)
     shape = next(iter(local.values())).shape if local else torch.Size([])
-    grads: dict[str, torch.Tensor] = {n.id: torch.zeros(shape, dtype=torch.float64) for n in graph.nodes}
+    grads: dict[str, torch.Tensor] = {
+        n.id: torch.zeros(shape, dtype=torch.float64) for n in graph.nodes
+    }
     grads[out.id] = torch.ones(shape, dtype=torch.float64)
     for node in reversed(graph.nodes):
         if node.is_leaf:
@@ -485,7 +483,9 @@ def explain_text(function_text: str, wrt: str, at: dict[str, float] | None = Non
     point = ", ".join(f"{k} = {fmt(v)}" for k, v in doc["at"].items())
     lines = [f"f = {pretty_text(graph.function)}, with respect to {name(wrt)}, at {point}"]
     if doc["point_chosen"]:
-        lines.append("  (a point chosen away from kinks and undefined points; set one with --at NAME=VALUE)")
+        lines.append(
+            "  (a point chosen away from kinks and undefined points; set one with --at NAME=VALUE)"
+        )
     lines += ["", "The graph: the output on top, each node's inputs below it"]
     drawn = draw(graph)
     width = max(len(r.lanes) for r in drawn) + 3
@@ -500,7 +500,9 @@ def explain_text(function_text: str, wrt: str, at: dict[str, float] | None = Non
     idw = max(len(name(n.id)) for n in graph.nodes)
     for node in graph.nodes:
         what = pretty_text(node.expr)
-        lines.append(f"  {name(node.id).ljust(idw)}  {fmt(_number(ev.values[node.id])).rjust(10)}   {what}")
+        lines.append(
+            f"  {name(node.id).ljust(idw)}  {fmt(_number(ev.values[node.id])).rjust(10)}   {what}"
+        )
     lines += ["", "Local derivatives: each node with respect to each of its inputs"]
     for node, inp, k in graph.edges():
         local = pretty_text(node.local[k])
@@ -508,7 +510,10 @@ def explain_text(function_text: str, wrt: str, at: dict[str, float] | None = Non
         value = fmt(_number(ev.local[node.id, k]))
         shown = [local] + ([full] if full != local else []) + ([value] if value != full else [])
         lines.append(f"  ∂{name(node.id)}/∂{name(inp)} = {' = '.join(shown)}   ({node.rules[k]})")
-    lines += ["", "Backward pass: from the output, each gradient sums consumer gradient × local derivative"]
+    lines += [
+        "",
+        "Backward pass: from the output, each gradient sums consumer gradient × local derivative",
+    ]
     for node in reversed(graph.nodes):
         lines.append(f"  {backward_line(graph, ev, node)}")
     count = len(doc["paths"])
@@ -580,7 +585,9 @@ def _cells(lanes: list[str | None], marks: dict[int, str]) -> str:
     return " ".join(marks.get(i, "│" if lane else " ") for i, lane in enumerate(lanes)).rstrip()
 
 
-def _span(lanes: list[str | None], home: int, others: list[int], left: str, mid: str, end: str) -> str:
+def _span(
+    lanes: list[str | None], home: int, others: list[int], left: str, mid: str, end: str
+) -> str:
     """A row where lanes `others` (right of `home`) join or leave lane `home`."""
     last = max(others)
     out = []

@@ -145,9 +145,7 @@ def _d(node: Node, wrt: str) -> Node:
         case BinOp("^", base, exponent):
             if wrt not in variables(exponent):
                 lowered = BinOp("-", exponent, ONE)
-                return BinOp(
-                    "*", BinOp("*", exponent, BinOp("^", base, lowered)), _d(base, wrt)
-                )
+                return BinOp("*", BinOp("*", exponent, BinOp("^", base, lowered)), _d(base, wrt))
             # d/dx b^e = b^e (e' log b + e b'/b)
             return BinOp(
                 "*",

@@ -38,6 +38,7 @@ HELP = """\
 | `F2` | the next hint |
 | `F3` | give up and show the solution (recorded as revealed, not solved) |
 | `F4` | once an exercise is solved or its solution shown: fresh numbers (or a fresh order of options) to practise on; on a practice block, the next exercise |
+| `F5` | on a derivative exercise: break it down (below) |
 | `1`…`9`, `↑` `↓` `Enter` | pick an option of a choice question (the numbers you see) |
 | `ctrl+n` | the next lesson |
 
@@ -50,6 +51,17 @@ At 80 columns the footer has no room for F1 when F4 is shown; F1 works all the s
 An answer field has focus only while it is on screen, so no key ever answers an
 exercise you cannot see. After Enter, the verdict shows beside your answer; once you
 change the answer, the old verdict is dimmed.
+
+## Break it down (F5)
+
+The function of a derivative exercise as a computation graph, output on top: each node
+one operation, and a value used twice drawn as two lanes joining into it (`├─╯`). First
+you give each node's local derivative (Enter checks; F2 names the rule; F3 shows it),
+then each node's gradient from the output down (type it, or Enter to watch it; where
+two paths meet the gradient is their sum, the `+=`), then the derivative is assembled
+from your local derivatives: Enter carries it to the exercise's answer field, Escape
+goes back without it. If F3 showed you any local derivative on the way, the exercise
+counts as shown, not solved.
 
 ## The network stepper
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ..app import GradTutorApp
     from ..core.checking import Verdict
     from ..core.variants import Variant
+    from ..screens.breakdown import Carried
 
 PLACEHOLDERS = {
     "derivative": "An expression, as on paper: 3u² cos(u), e^(−u)/u, σ(u)…",
@@ -146,6 +147,16 @@ def preview_answer(ex: Exercise, answer: str) -> Text:
     return Text("")
 
 
+def _pretty(function: str) -> str:
+    """A function as a preview shows it (as written, if it cannot be read)."""
+    from ..core.mathlang import MathError, parse, pretty_text
+
+    try:
+        return pretty_text(parse(function))
+    except MathError:
+        return function
+
+
 def _shown_variant(exercise: Exercise, k: int) -> tuple[Variant, str | None]:
     """The variant to show, and what went wrong when it cannot be made (the authored
     exercise is shown then, with the problem above it)."""
@@ -189,8 +200,10 @@ class ExerciseView(Vertical):
     BINDINGS = [
         Binding("f2", "hint", "Hint"),
         Binding("f3", "solution", "Solution"),
+        Binding("f5", "breakdown", "Break it down"),
     ]
-    """F2 shows the next hint; F3 the solution (recorded as revealed). F4, fresh numbers
+    """F2 shows the next hint; F3 the solution (recorded as revealed); F5, on derivative
+    exercises, opens the breakdown (BreakdownScreen). F4, fresh numbers
     once an exercise is solved or revealed, is the lesson screen's: it also reaches the
     exercise just answered after focus has moved on (LessonScreen.fresh_target)."""
 
@@ -495,6 +508,11 @@ class ExerciseView(Vertical):
             text.append_text(rich_text(verdict.feedback))
         if verdict.counterexample:
             text.append("\n" + verdict.counterexample_sentence(), style="dim")
+        if verdict.details.get("breakdown"):
+            text.append(
+                "\nF5 breaks the function down node by node, to find the missing piece.",
+                style="cyan",
+            )
         if attempts_known and verdict.verdict == "incorrect" and self.status == "unsolved":
             now = self.record.current
             left = REVEAL_AFTER - (now.attempts - (1 if now.solved else 0))
@@ -546,6 +564,37 @@ class ExerciseView(Vertical):
         self.screen.set_focus(view.answer_field, scroll_visible=False)  # now, not later
         await self.remove()
         view.call_after_refresh(view.scroll_visible, animate=False)
+
+    # -- the breakdown -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F5 is for derivative exercises (their functions have a graph)."""
+        if action == "breakdown":
+            return isinstance(self.fixed, DerivativeExercise) and not self.problem
+        return True
+
+    def action_breakdown(self) -> None:
+        """Open the breakdown of this exercise's function; what it assembles comes back
+        into the answer field, to be checked as any answer."""
+        from ..screens.breakdown import BreakdownScreen
+
+        fixed = self.fixed
+        if not isinstance(fixed, DerivativeExercise):
+            return
+        ids = (self.pack.id, self.lesson.id, self.exercise.id)
+        self.app.save_progress(lambda store: store.record_breakdown(*ids))
+        title = f"Break it down · Exercise {self.number}: the derivative of {_pretty(fixed.function)} with respect to {fixed.wrt}"
+        self.app.push_screen(BreakdownScreen(fixed.function, fixed.wrt, title), self._carried)
+
+    def _carried(self, result: Carried | None) -> None:
+        field = self.query(".answer-input").first(Input)
+        if result is not None:
+            if result.shown and self.status == "unsolved":
+                self.action_solution()  # shown local derivatives: the answer was given
+            field.value = result.answer
+            field.cursor_position = len(result.answer)
+        self.screen.set_focus(field, scroll_visible=False)
+        self.call_after_refresh(self.scroll_visible, animate=False)
 
     # -- hints and the solution ---------------------------------------------------------
 

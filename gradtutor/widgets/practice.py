@@ -50,7 +50,7 @@ class PracticeView(ExerciseView):
         """F4 shows once the exercise on screen is judged."""
         if action == "fresh":
             return self.status != "unsolved"
-        return True
+        return super().check_action(action, parameters)
 
     def submit(self, answer: str) -> None:
         """Check the answer; once judged, Enter goes to the next exercise."""

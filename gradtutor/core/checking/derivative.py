@@ -19,7 +19,7 @@ from .. import mathlang
 from ..mathlang import MathError, Node
 from ..packs import Feedback
 from ..sandbox import SymbolicSandbox, shared_sandbox
-from .diagnosis import close, counterexample, diagnose
+from .diagnosis import CHAIN_MISTAKE, close, counterexample, diagnose
 from .reference import KINK_MARGIN, DerivativeReference, ReferenceError_, derivative_reference
 from .verdict import Verdict, invalid
 
@@ -78,7 +78,11 @@ def check_derivative(
     diagnosis = diagnose(ref, got)  # exp(-x^2) for exp(-x^2) is a missing factor first
     if diagnosis:
         return Verdict(
-            "incorrect", f"Not quite. {diagnosis}{note}", normalized, counterexample=point
+            "incorrect",
+            f"Not quite. {diagnosis}{note}",
+            normalized,
+            counterexample=point,
+            details={"breakdown": diagnosis.startswith(CHAIN_MISTAKE)},
         )
     kind = _wrong_kind(ref, node, got)
     if kind:

@@ -18,9 +18,14 @@ def close(a: torch.Tensor, b: torch.Tensor, rtol: float = RTOL, atol: float = AT
     return torch.isclose(a, b, rtol=rtol, atol=atol) & torch.isfinite(a)
 
 
+CHAIN_MISTAKE = ("A chain factor is missing", "A path is missing")
+"""How the diagnoses that the breakdown can show begin."""
+
+
 def diagnose(ref: DerivativeReference, got: torch.Tensor) -> str | None:
     """The mistake a wrong answer makes, when it is one of the telling ones: a flipped
-    sign, a missing chain factor (which one), a constant factor or offset."""
+    sign, a missing chain factor (which one), a path of a fan-out left out, a constant
+    factor or offset."""
     expected = ref.reference
     finite = torch.isfinite(got)
     if not bool(finite.any()):
@@ -52,6 +57,10 @@ def diagnose(ref: DerivativeReference, got: torch.Tensor) -> str | None:
                 f"A chain factor is missing: the derivative of {call.func} at its argument "
                 f"{mathlang.to_text(call.args[0])}."
             )
+    graph = _graph_of(ref)
+    missing = _missing_factor(ref, got, graph) if graph else None
+    if missing:
+        return missing
     if bool(significant.any()) and bool(finite.all()):
         ratio = got[significant] / expected[significant]
         c = float(ratio.median())
@@ -69,6 +78,82 @@ def diagnose(ref: DerivativeReference, got: torch.Tensor) -> str | None:
             torch.isclose(diff, torch.full_like(diff, c), rtol=1e-6, atol=1e-8).all()
         ):
             return f"Your answer is off by a constant: it is the derivative {'+' if c > 0 else '-'} {nice_number(abs(c))}."
+    return _missing_path(ref, got, graph) if graph else None
+
+
+def _graph_of(ref: DerivativeReference) -> Any:
+    """The function's computation graph with its numbers at the sample points (None
+    when it cannot be built, or is too large to try every edge quickly)."""
+    from .. import compgraph
+
+    try:
+        graph = compgraph.build_graph(ref.function)
+        if len(graph.nodes) > 60:  # each edit is a backward pass: keep wrong answers quick
+            return None
+        return graph, compgraph.evaluate(graph, ref.points)
+    except (mathlang.MathError, RuntimeError, ValueError, KeyError):
+        return None
+
+
+def _missing_factor(ref: DerivativeReference, got: torch.Tensor, built: Any) -> str | None:
+    """An answer equal to the derivative with one edge's local derivative replaced by 1
+    forgot that chain factor."""
+    from .. import compgraph
+
+    graph, ev = built
+    name = compgraph.name
+    for node, inp, k in graph.edges():
+        if ref.wrt not in mathlang.variables(graph.node(inp).expr):
+            continue
+        local = ev.local[node.id, k]
+        if bool(close(local, torch.ones_like(local)).all()):
+            continue
+        edited = compgraph.backward(graph, ev.local, {(node.id, k): 1.0})[ref.wrt]
+        if bool(close(got, edited, 1e-6, 1e-8).all()):
+            factor = mathlang.pretty_text(graph.local_in_variables(node, k))
+            source = graph.node(inp)
+            of = (
+                name(inp)
+                if source.is_leaf
+                else f"{name(inp)} = {mathlang.pretty_text(source.expr)}"
+            )
+            return (
+                f"A chain factor is missing: the local derivative of {name(node.id)} = "
+                f"{mathlang.pretty_text(node.expr)} with respect to {of}, which is {factor}."
+            )
+    return None
+
+
+def _missing_path(ref: DerivativeReference, got: torch.Tensor, built: Any) -> str | None:
+    """An answer equal to the derivative with one path of a fan-out left out (its edge
+    replaced by 0) followed only the other uses of that value."""
+    from .. import compgraph
+
+    graph, ev = built
+    for node, inp, k in graph.edges():
+        users = graph.consumers(inp)
+        if len(users) < 2 or ref.wrt not in mathlang.variables(graph.node(inp).expr):
+            continue
+        edited = compgraph.backward(graph, ev.local, {(node.id, k): 0.0})[ref.wrt]
+        if bool(close(got, edited, 1e-6, 1e-8).all()) and not bool(
+            close(edited, ref.reference, 1e-6, 1e-8).all()
+        ):
+            shown = mathlang.pretty_text(graph.node(inp).expr)
+            places = [mathlang.pretty_text(graph.node(u).expr) for u in users]
+            where = ", ".join(places[:-1]) + " and " + places[-1]
+            f = node.formula
+            product = (
+                isinstance(f, mathlang.BinOp)
+                and f.op == "*"
+                and bool(mathlang.variables(f.left))
+                and bool(mathlang.variables(f.right))
+            )
+            rule = " (the product rule)" if product else ""
+            return (
+                f"A path is missing: {shown} is used in {len(users)} places ({where}), and the "
+                f"derivative adds one term for each. Your answer leaves out the term through "
+                f"its use in {mathlang.pretty_text(node.expr)}{rule}."
+            )
     return None
 
 

@@ -154,6 +154,7 @@ _EXERCISE_KEYS: dict[str, Callable[[Any], bool]] = {
     "depth": _count_ok,
     "streak": _count_ok,
     "run": _count_ok,
+    "breakdowns": _count_ok,
 }
 
 

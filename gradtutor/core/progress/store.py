@@ -401,6 +401,15 @@ class ProgressStore:
 
         return self.update(change)
 
+    def record_breakdown(self, pack: str, lesson: str, exercise: str) -> Progress:
+        """The learner opened the breakdown of this exercise (counted, once per opening)."""
+
+        def change(data: dict[str, Any]) -> None:
+            record = self._exercise(data, pack, lesson, exercise)
+            record["breakdowns"] = record.get("breakdowns", 0) + 1
+
+        return self.update(change)
+
     def record_reveal(self, pack: str, lesson: str, exercise: str) -> Progress:
         """The solution was shown: recorded as revealed, not solved."""
 

@@ -35,6 +35,8 @@ class ExerciseProgress:
     """A practice block's right answers in a row at its top depth."""
     run: int = 0
     """A practice block's right answers in a row at its current depth (two raise it)."""
+    breakdowns: int = 0
+    """How many times the learner opened the exercise's breakdown (F5)."""
 
 
 class Progress:
@@ -69,6 +71,7 @@ class Progress:
             depth=int(raw["depth"]) if "depth" in raw else None,
             streak=int(raw.get("streak", 0)),
             run=int(raw.get("run", 0)),
+            breakdowns=int(raw.get("breakdowns", 0)),
         )
 
     def lesson_completed(self, pack: str, lesson: str) -> bool:

@@ -1,0 +1,205 @@
+"""Break it down: the session in the core, the diagnosis from the graph, the screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradtutor.core.breakdown import Breakdown
+from gradtutor.core.checking import check_derivative
+from gradtutor.core.mathlang import to_text
+from gradtutor.core.progress import ProgressStore
+
+from .conftest import PACKS, settle
+
+DEMO = PACKS / "breakdown"
+
+
+# -- the session ---------------------------------------------------------------------
+
+
+def test_local_derivatives_are_checked_against_each_node():
+    b = Breakdown("x*sin(x)", "x")
+    edges = b.edges
+    assert [(e.node.id, e.input) for e in edges] == [("u1", "x"), ("u2", "x"), ("u2", "u1")]
+    assert b.check_edge(edges[0], "cos(x)").correct
+    assert b.check_edge(edges[1], "u1").correct
+    assert b.check_edge(edges[1], "sin(x)").correct  # in the function's variables, too
+    wrong = b.check_edge(edges[2], "1")
+    assert wrong.verdict == "incorrect" and "product rule" in wrong.message
+    assert b.check_edge(edges[2], "u1 +").verdict == "invalid"
+    assert b.check_edge(edges[2], "x").correct
+
+
+def test_the_backward_pass_meets_the_sum_where_x_is_used_twice():
+    import math
+
+    b = Breakdown("x*sin(x)", "x")
+    steps = b.backward_steps()
+    assert [s.node.id for s in steps] == ["u2", "u1", "x"]
+    x = b.point["x"]
+    last = steps[-1]
+    assert last.joins and last.grad == pytest.approx(math.sin(x) + x * math.cos(x))
+    one_path = last.terms[0][1] * last.terms[0][2]
+    right, sentence = Breakdown.check_grad(last, f"{one_path:.4f}")
+    assert not right and "+=" in sentence
+    assert Breakdown.check_grad(last, f"{last.grad:.4f}")[0]
+    assert not Breakdown.check_grad(last, "abc")[0]
+
+
+def test_the_assembly_uses_the_learners_own_local_derivatives():
+    b = Breakdown("sin(x^2)", "x")
+    first, second = b.edges
+    assert b.check_edge(first, "2x").correct
+    assert b.check_edge(second, "cos(u1)").correct
+    paths, total = b.assembled()
+    assert [route for route, _ in paths] == ["u₂ → u₁ → x"]
+    assert check_derivative("sin(x^2)", "x", to_text(total)).correct
+
+
+def test_revealed_edges_are_counted():
+    b = Breakdown("exp(3*x)", "x")
+    for edge in b.edges:
+        b.reveal_edge(edge)
+    assert len(b.revealed) == len(b.edges)
+    assert check_derivative("exp(3*x)", "x", to_text(b.assembled()[1])).correct
+
+
+# -- diagnosis from the graph ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("function", "answer", "says"),
+    [
+        (
+            "x*sin(x)",
+            "x*cos(x)",
+            "leaves out the term through its use in x·sin(x) (the product rule)",
+        ),
+        ("x*sin(x)", "sin(x)", "leaves out the term through its use in sin(x)"),
+        ("(x^2 + x)*exp(x)", "(2*x + 1)*exp(x)", "used in 3 places"),
+        ("sin(x)^2 + sin(x)", "2*sin(x)*cos(x)", "sin(x) is used in 2 places"),
+        (
+            "exp(sin(3*x))*x",
+            "exp(sin(3*x))*cos(3*x)*x + exp(sin(3*x))",
+            "A chain factor is missing",
+        ),
+    ],
+)
+def test_a_wrong_answer_is_told_which_piece_of_the_graph_it_misses(function, answer, says):
+    verdict = check_derivative(function, "x", answer)
+    assert verdict.verdict == "incorrect"
+    assert says in verdict.message, verdict.message
+    assert verdict.details.get("breakdown") is True
+
+
+def test_other_mistakes_do_not_offer_the_breakdown():
+    verdict = check_derivative("x^3", "x", "3*x^3")
+    assert verdict.verdict == "incorrect" and not verdict.details.get("breakdown")
+
+
+# -- the screen ------------------------------------------------------------------------
+
+
+async def _open_lesson(pilot):
+    await pilot.pause()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_f5_opens_the_breakdown_on_derivatives_only(isolated_home):
+    from gradtutor.app import create_app
+    from gradtutor.screens.breakdown import BreakdownScreen
+    from gradtutor.widgets.exercise import ExerciseView
+
+    app = create_app(pack_dirs=[DEMO], home=isolated_home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _open_lesson(pilot)
+        product, number = app.screen.query(ExerciseView)
+        assert product.check_action("breakdown", ()) and not number.check_action("breakdown", ())
+        product.focus_answer()
+        await pilot.pause()
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, BreakdownScreen) and app.screen.stage == "local"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, BreakdownScreen)
+        assert product.query_one(".answer-input").value == ""  # Escape carries nothing
+    record = ProgressStore(isolated_home).load().exercise("breakdown-demo", "graphs", "product")
+    assert record.breakdowns == 1 and not record.solved
+
+
+async def test_a_breakdown_walked_through_carries_the_answer_back(isolated_home):
+    from gradtutor.app import create_app
+    from gradtutor.screens.breakdown import BreakdownScreen
+    from gradtutor.widgets.exercise import ExerciseView
+
+    app = create_app(pack_dirs=[DEMO], home=isolated_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_lesson(pilot)
+        product = app.screen.query(ExerciseView).first()
+        product.focus_answer()
+        await pilot.press("f5")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BreakdownScreen)
+        for answer in ("cos(x)", "u1", "x"):
+            await pilot.press(*answer, "enter")
+            await settle(pilot)
+        assert screen.stage == "backward"
+        for _ in screen.steps:
+            await pilot.press("enter")
+            await settle(pilot)
+        assert screen.stage == "assemble" and screen.result is not None
+        assert screen.result.shown == 0
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is not screen
+        field = product.query_one(".answer-input")
+        assert field.value == screen.result.answer and app.focused is field
+        await pilot.press("enter")
+        await settle(pilot)
+        assert product.status == "solved"
+
+
+async def test_local_derivatives_shown_make_the_carried_answer_a_shown_solution(isolated_home):
+    from gradtutor.app import create_app
+    from gradtutor.screens.breakdown import BreakdownScreen
+    from gradtutor.widgets.exercise import ExerciseView
+
+    app = create_app(pack_dirs=[DEMO], home=isolated_home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _open_lesson(pilot)
+        product = app.screen.query(ExerciseView).first()
+        product.focus_answer()
+        await pilot.press("f5")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BreakdownScreen)
+        for _ in screen.edges:
+            await pilot.press("f3")
+            await settle(pilot)
+        while screen.stage == "backward":
+            await pilot.press("f3")
+            await settle(pilot)
+        assert "counts as shown, not solved" in str(screen.query_one("#breakdown-prompt").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert product.status == "revealed"
+    record = ProgressStore(isolated_home).load().exercise("breakdown-demo", "graphs", "product")
+    assert record.revealed and not record.solved
+
+
+async def test_the_wrong_answer_feedback_offers_the_breakdown(isolated_home):
+    from gradtutor.app import create_app
+    from gradtutor.widgets.exercise import ExerciseView
+
+    app = create_app(pack_dirs=[DEMO], home=isolated_home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _open_lesson(pilot)
+        product = app.screen.query(ExerciseView).first()
+        product.focus_answer()
+        await pilot.press(*"x*cos(x)", "enter")
+        await settle(pilot)
+        text = str(product.query_one(".verdict").render())
+        assert "A path is missing" in text and "F5 breaks the function down" in text
