@@ -67,8 +67,13 @@ class GradTutorApp(App[None]):
         home: Path,
         stepper: NetworkSize | None = None,
         unlock_all: bool = False,
+        class_dir: Path | None = None,
     ) -> None:
         super().__init__()
+        self.class_dir = class_dir
+        """A served session's class: it opens on the sign-in screen (None: a terminal)."""
+        self.learner_name = ""
+        """Who signed in (a served session)."""
         self.pack_dirs = pack_dirs
         self.unlock_all = unlock_all
         """An instructor's preview: every lesson open, nothing written to progress."""
@@ -111,6 +116,9 @@ class GradTutorApp(App[None]):
     def _load_progress(self) -> Progress:
         """The progress on disk; in memory only (and said so) when the home is unusable,
         or in a preview. Completions not yet recorded are recorded now."""
+        if self.class_dir is not None and not self.learner_name:
+            self.store.use_memory()  # nobody signed in yet: nothing to read or write
+            return self.store.load()
         if self.unlock_all:
             self.progress_problem = (
                 "Preview: every lesson is open, and nothing is written to your progress."
@@ -146,6 +154,9 @@ class GradTutorApp(App[None]):
         """Hold the keys typed after Enter in the browser until the lesson they belong to
         is ready (`take_typeahead`), so that a quick learner loses none of them."""
         if isinstance(event, events.Key) and not event.is_forwarded:
+            route = getattr(self.screen, "route_key", None)
+            if route is not None and route(event):
+                return
             if self._typeahead is not None:
                 self._typeahead.append((event.key, event.character))
                 return
@@ -171,10 +182,29 @@ class GradTutorApp(App[None]):
             self.release_typeahead()
 
     def get_default_screen(self) -> Screen:
-        """The lesson browser is the first screen (no empty default screen to paint first)."""
+        """The lesson browser is the first screen (no empty default screen to paint first);
+        in a served session, the sign-in screen."""
+        if self.class_dir is not None:
+            from .screens.signin import SignInScreen
+
+            return SignInScreen(self.class_dir)
         from .screens.browser import BrowserScreen
 
         return BrowserScreen(id="browser")
+
+    def enter_class(self, home: Path, name: str, new: bool) -> None:
+        """A learner signed in: their progress, then the lesson browser."""
+        from .screens.browser import BrowserScreen
+
+        self.learner_name = name
+        self.store = ProgressStore(home)
+        self.progress = self._load_progress()
+        if not self.store.in_memory and self.progress.data.get("name") != name:
+            self.progress = self.store.update(lambda data: data.__setitem__("name", name))
+        self.sub_title = f"{name} · backpropagation, one step at a time"
+        self.push_screen(BrowserScreen(id="browser"))  # the browser has no way back to the sign-in
+        greeting = f"Welcome, {name}." if new else f"Welcome back, {name}."
+        self.notify(greeting, title="Signed in", timeout=5, markup=False)
 
     def on_mount(self) -> None:
         for notice in self.store.take_notices():
@@ -367,11 +397,13 @@ def create_app(
     home: Path | None = None,
     stepper: NetworkSize | None = None,
     unlock_all: bool = False,
+    class_dir: Path | None = None,
 ) -> GradTutorApp:
-    """The one app factory, shared by the command line and the tests."""
+    """The one app factory, shared by the command line, `serve` and the tests."""
     return GradTutorApp(
         pack_dirs=list(pack_dirs) if pack_dirs is not None else default_pack_dirs(),
-        home=home if home is not None else home_dir(),
+        home=home if home is not None else (class_dir if class_dir else home_dir()),
         stepper=stepper,
         unlock_all=unlock_all,
+        class_dir=class_dir,
     )

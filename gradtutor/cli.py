@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .core.sizes import NetworkSize
@@ -81,7 +82,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--reset", nargs="?", const="*", metavar="PACK", help="forget progress")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--export", type=Path, metavar="FILE", help="write your progress to hand in")
+    p.add_argument("--name", metavar="NAME", help="your name in the export")
     _pack_option(p, "the packs to show (repeatable)")
+
+    p = sub.add_parser("serve", help="the tutor in a web browser, for a class")
+    _pack_option(p, "the packs to serve (repeatable; default: the tutor's)")
+    p.add_argument(
+        "--class",
+        dest="class_dir",
+        type=Path,
+        metavar="DIR",
+        help="where learners' progress lives (default: $GRADTUTOR_HOME/class)",
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="default 8000")
+    p.add_argument("--public-url", metavar="URL", help="the address browsers use, behind a proxy")
+    p.add_argument(
+        "--reset-pin", metavar="NAME", help="let NAME's next sign-in choose a new PIN, and exit"
+    )
+
+    p = sub.add_parser(
+        "serve-session", help=argparse.SUPPRESS
+    )  # one browser session (serve runs it)
+    _pack_option(p, "")
+    p.add_argument("--class", dest="class_dir", type=Path, required=True)
+
+    p = sub.add_parser("report", help="the instructor's view of a class")
+    p.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="class directories and exports"
+    )
+    p.add_argument("--csv", type=Path, metavar="FILE", help="one row per learner")
+    p.add_argument("--html", type=Path, metavar="FILE", help="one self-contained page")
+    _pack_option(p, "packs that name and order the exercises (default: the tutor's)")
 
     p = sub.add_parser("stepper", help="open the network stepper")
     default = NetworkSize()
@@ -140,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .core.text import SafeStream
 
     args = build_parser().parse_args(argv)
-    if args.command is None:  # the tutor's terminal belongs to Textual
+    if args.command in (None, "serve-session"):  # the tutor's terminal belongs to Textual
         return _dispatch(args)
     streams = sys.stdout, sys.stderr
     sys.stdout = SafeStream(sys.stdout)  # type: ignore[assignment]
@@ -172,6 +207,16 @@ def _dispatch(args: argparse.Namespace) -> int:
                 return cmd_new(args)
             case "explain":
                 return cmd_explain(args)
+            case "report":
+                return cmd_report(args)
+            case "serve":
+                return cmd_serve(args)
+            case "serve-session":
+                from .app import create_app
+
+                dirs = _pack_dirs(packs_of(args))
+                create_app(pack_dirs=dirs, class_dir=args.class_dir).run()
+                return EXIT_OK
             case "show":
                 from .packcli import cmd_show
 
@@ -249,6 +294,8 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
     store = ProgressStore(home_dir())
     store.check_home()
+    if args.export is not None:
+        return _export(args, store)
     if args.reset is not None:
         target = None if args.reset == "*" else args.reset
         what = "all progress" if target is None else f'the progress of pack "{target}"'
@@ -277,7 +324,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
         "done": "✓ done",
         "in progress": "… in progress",
         "open": "○ open",
-        "locked": "🔒 locked",
+        "locked": "⊘ locked",
     }
     for pack in packs:
         states = lesson_states(pack, progress)
@@ -300,6 +347,104 @@ def cmd_progress(args: argparse.Namespace) -> int:
         else:
             print(f"{pack_id}: progress recorded; its pack is not among those shown")
     print(f"Progress file: {store.path}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, store: Any) -> int:
+    """`gradtutor progress --export FILE [--name NAME]`."""
+    import getpass
+
+    from .core.classroom import ClassError, check_name, export_document
+    from .core.packs import load_pack
+
+    progress = store.load()
+    name = args.name
+    if name is None:
+        stored = progress.data.get("name")
+        name = stored if isinstance(stored, str) and stored.strip() else getpass.getuser()
+    try:
+        check_name(name)
+    except ClassError as exc:
+        return usage_error("progress", str(exc))
+    packs = []
+    for directory in _pack_dirs(packs_of(args)):
+        pack = load_pack(directory).pack
+        if pack is not None and pack.id in progress.pack_ids():
+            packs.append({"id": pack.id, "title": pack.title, "version": pack.version})
+    document = export_document(progress.data, name, packs)
+    try:
+        args.export.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    except OSError as exc:
+        return usage_error("progress", f"cannot write {args.export}: {exc.strerror or exc}")
+    print(f"Wrote the progress of {document['name']} to {args.export}: hand this file in.")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`gradtutor serve [--pack DIR]... [--class DIR] [--host H] [--port P]`."""
+    import shlex
+
+    from .core.classroom import ClassError, ClassRoom
+    from .core.paths import home_dir
+
+    class_dir = (args.class_dir or home_dir() / "class").resolve()
+    if args.reset_pin is not None:
+        try:
+            done = ClassRoom(class_dir).reset_pin(args.reset_pin)
+        except ClassError as exc:
+            return usage_error("serve", str(exc))
+        if not done:
+            return usage_error("serve", f"no learner {args.reset_pin!r} in {class_dir}")
+        print(f"The next sign-in of {args.reset_pin} chooses a new PIN; progress is kept.")
+        return EXIT_OK
+    for directory in packs_of(args):
+        if not (directory / "pack.toml").is_file():
+            return usage_error("serve", f"{directory} is not a pack (no pack.toml)")
+    try:
+        class_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return usage_error("serve", f"cannot use {class_dir}: {exc.strerror or exc}")
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        return usage_error("serve", "textual-serve is not installed (pip install textual-serve)")
+    command = [sys.executable, "-m", "gradtutor", "serve-session", "--class", str(class_dir)]
+    for directory in packs_of(args):
+        command += ["--pack", str(directory.resolve())]
+    server = Server(
+        shlex.join(command),
+        host=args.host,
+        port=args.port,
+        title="gradtutor",
+        public_url=args.public_url,
+    )
+    print(
+        f"Serving gradtutor at http://{args.host}:{args.port} (class: {class_dir}); ctrl+c stops."
+    )
+    server.serve()
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`gradtutor report PATH... [--csv FILE] [--html FILE]`."""
+    from .core.report import build, to_csv, to_html, to_text_tables
+
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        return usage_error("report", f"no such file or directory: {', '.join(missing)}")
+    report = build(args.paths, _pack_dirs(packs_of(args)))
+    for what, path, text in (("CSV", args.csv, to_csv), ("HTML", args.html, to_html)):
+        if path is None:
+            continue
+        try:
+            path.write_text(text(report), encoding="utf-8")
+        except OSError as exc:
+            return usage_error("report", f"cannot write {path}: {exc.strerror or exc}")
+        print(f"Wrote the {what} report to {path}.")
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else 140  # a report piped to a file: wide tables
+    Console(file=sys.stdout, highlight=False, width=width).print(to_text_tables(report))
     return EXIT_OK
 
 

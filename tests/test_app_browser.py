@@ -22,7 +22,7 @@ async def test_browser_lists_lessons_with_state(isolated_home):
         assert isinstance(app.screen, BrowserScreen)
         shown = labels(app)
         assert shown[0].startswith("○ 1. Derivatives")
-        assert "🔒" in shown[1] and "🔒" in shown[2]
+        assert "⊘" in shown[1] and "⊘" in shown[2]
         # what a locked lesson waits for, by title, in the detail beside the list
         await pilot.press("down", "down")
         await pilot.pause()

@@ -416,7 +416,7 @@ def test_decimals_are_substituted_exactly():
 # -- progress, version 3 -----------------------------------------------------------------
 
 
-def test_version_2_migrates_to_3_keeping_every_field():
+def test_version_2_migrates_to_3_and_4_keeping_every_field():
     old = {
         "version": 2,
         "learner": "ab",
@@ -454,7 +454,8 @@ def test_version_2_migrates_to_3_keeping_every_field():
     assert (
         data["mine"] == 1 and data["learner"] == "ab" and data["packs"]["p"]["opened_from"] == "/x"
     )
-    assert data["packs"]["p"]["lessons"]["l"]["note"] == "k" and data["version"] == 3
+    assert data["packs"]["p"]["lessons"]["l"]["note"] == "k" and data["version"] == 4
+    assert record["mistakes"] == []  # and on to version 4
 
 
 def test_a_fresh_variant_only_after_solving_or_revealing(tmp_path):

@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from ..widgets.inputs import AnswerInput
+from ..widgets.inputs import HEADER_ICON, AnswerInput
 
 if TYPE_CHECKING:
     from ..app import GradTutorApp
@@ -95,7 +95,7 @@ class BreakdownScreen(Screen["Carried | None"]):
         return cast("GradTutorApp", super().app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         with VerticalScroll(id="breakdown-body"):
             yield Static(Text(self.heading, style="bold"), id="breakdown-title", markup=False)
             yield Static(

@@ -14,13 +14,14 @@ from textual.widgets import Footer, Header, Static, Tree
 from ..core.packs import BrokenPack, Lesson, Pack
 from ..core.progress import LessonState
 from ..core.text import visible
+from ..widgets.inputs import HEADER_ICON
 from .base import TutorScreen
 
 _MARKS = {
     "done": ("✓", "green"),
     "in progress": ("◐", "yellow"),
     "open": ("○", ""),
-    "locked": ("🔒", "dim"),
+    "locked": ("⊘", "dim"),  # a glyph every terminal font has (🔒 is an empty box in a browser)
 }
 
 
@@ -78,7 +79,7 @@ class BrowserScreen(TutorScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         problem = self.app.progress_problem
         if problem:
             yield Static(Text("⚠ " + problem), id="progress-warning", markup=False)

@@ -15,7 +15,7 @@ from ..core.mathtext import markdown_math
 from ..core.packs import Exercise, Lesson, Pack, PracticeExercise, Prose
 from ..widgets.blocks import ActionBlock
 from ..widgets.exercise import AnswerChecked, ExerciseView, region_in
-from ..widgets.inputs import AnswerInput
+from ..widgets.inputs import HEADER_ICON, AnswerInput
 from ..widgets.practice import PracticeView
 from .base import TutorScreen
 
@@ -44,7 +44,7 @@ class LessonScreen(TutorScreen):
         self.sub_title = f"{pack.title} · {lesson.title}"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         progress = self.app.progress
         with VerticalScroll(id="lesson-body"):
             yield Static(Text(self.lesson.title), classes="lesson-title", markup=False)

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Input, Sparkline, Static, Tree
 
 from ..core.sizes import LEAVES, MAX_SEED, NetworkSize
 from ..core.summary import TensorSummary, summarize
-from ..widgets.inputs import AnswerInput
+from ..widgets.inputs import HEADER_ICON, AnswerInput
 from ..widgets.tensor_view import TensorView
 from .base import TutorScreen
 
@@ -144,7 +144,7 @@ class StepperScreen(TutorScreen):
         return f"stepper · {s.n}×{s.d_in}×{s.hidden} · seed {s.seed}"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static(Text("Loading torch…", style="italic"), id="chain", markup=False)
         with Horizontal(id="stepper-body"):
             with VerticalScroll(id="step-left"):

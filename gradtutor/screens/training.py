@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Sparkline, Static
 
 from ..core.packs import TrainingBlock
 from ..widgets.blocks import describe_block
+from ..widgets.inputs import HEADER_ICON
 from .base import TutorScreen
 
 
@@ -63,7 +64,7 @@ class TrainingScreen(TutorScreen):
         self.sub_title = describe_block(block)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         with VerticalScroll(id="training-body"):
             yield Static(Text(describe_block(self.block), style="bold"), markup=False)
             yield Static(

@@ -492,10 +492,22 @@ class ExerciseView(Vertical):
             ids = (self.pack.id, self.lesson.id, self.exercise.id)
             lesson_ids = tuple(e.id for e in self.lesson.exercises)
             self.app.save_progress(
-                lambda store: store.record_answer(*ids, verdict.correct, lesson_ids),
+                lambda store: store.record_answer(
+                    *ids, verdict.correct, lesson_ids, mistake=self._mistake(verdict)
+                ),
                 then=lambda progress, revealed: self._attempt_recorded(verdict, progress, revealed),
             )
         self.follow_verdict()
+
+    def _mistake(self, verdict: Verdict) -> tuple[str, str | None, str | None] | None:
+        """What the report should know of a wrong answer (None for a right one)."""
+        if verdict.correct:
+            return None
+        option = verdict.details.get("option")
+        text = None
+        if isinstance(self.exercise, ChoiceExercise) and isinstance(option, int):
+            text = plain_math(self.exercise.options[option].text)  # as authored, unfilled
+        return verdict.mistake(text)
 
     def _render_verdict(self, verdict: Verdict, attempts_known: bool = False) -> None:
         icon, style = _STYLES[verdict.verdict]

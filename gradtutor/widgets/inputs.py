@@ -41,3 +41,8 @@ class AnswerInput(Input):
         event.stop()
         event.prevent_default()
         await self.run_action(action)
+
+
+HEADER_ICON = "●"
+"""The header's icon: Textual's ⭘ is missing from common monospace fonts (a served
+session showed an empty box); ● is in all of them."""

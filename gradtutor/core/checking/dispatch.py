@@ -22,10 +22,12 @@ def check_choice(ex: ChoiceExercise, answer: str, order: tuple[int, ...]) -> Ver
     count = len(ex.options)
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= count:
         return invalid(f"Pick an option by its number, from 1 to {count}.")
-    option = ex.options[order[int(text) - 1]]
+    chosen = order[int(text) - 1]
+    option = ex.options[chosen]
+    details = {"option": chosen}  # the authored index: the same option in every variant
     if option.correct:
-        return Verdict("correct", "Correct.", text, feedback=option.why)
-    return Verdict("incorrect", "Not this one.", text, feedback=option.why)
+        return Verdict("correct", "Correct.", text, feedback=option.why, details=details)
+    return Verdict("incorrect", "Not this one.", text, feedback=option.why, details=details)
 
 
 # ----------------------------------------------------------------------------- dispatch

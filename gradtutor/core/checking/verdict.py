@@ -38,6 +38,16 @@ class Verdict:
         """Invalid answers cost the learner nothing."""
         return self.verdict != "invalid"
 
+    def mistake(self, option_text: str | None = None) -> tuple[str, str | None, str | None]:
+        """What progress remembers of a wrong answer: (the answer as read, the authored
+        feedback it got, the diagnosis it got). A choice is remembered by its option's
+        text (`option_text`), the same in every order of options."""
+        answer = option_text if option_text is not None else (self.normalized or "")
+        diagnosis = self.message
+        for opening in ("Not quite.", "Not this one."):
+            diagnosis = diagnosis.removeprefix(opening)
+        return answer, self.feedback, diagnosis.strip() or None
+
     def counterexample_sentence(self) -> str:
         """`At x = 1.3: the derivative is 2.6, your answer gives -2.6.` ("" without one)."""
         ce = self.counterexample

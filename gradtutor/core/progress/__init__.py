@@ -1,8 +1,8 @@
 """The learner's progress: a versioned JSON document, written atomically, shared safely.
 
-Layout (version 3)::
+Layout (version 4)::
 
-    {"version": 3,
+    {"version": 4,
      "learner": ID,                       # random, made with the progress: variants
      "packs": {PACK: {"opened_from": PATH, # where the pack was last opened from
                       "lessons": {LESSON: {
@@ -15,6 +15,10 @@ Layout (version 3)::
              "variants_solved": int,      # rounds solved
              "current": {"solved": bool, "attempts": int,   # this round only
                          "hints": int, "revealed": bool},
+             "breakdowns": int,           # times F5 opened its breakdown (may be absent)
+             "mistakes": [{"answer": str,          # the last 5 wrong answers, as read
+                           "feedback": str | null, # the authored feedback they got
+                           "diagnosis": str | null}],  # what the checker said
              "depth": int, "streak": int, "run": int}}}}}},  # practice blocks only
      "last": {"pack": PACK, "lesson": LESSON} | null,
      "revision": int}                     # raised by every write
@@ -39,6 +43,7 @@ from .document import (
     migrate,
     new_learner_id,
     practice_step,
+    repair,
 )
 from .states import (
     LessonState,
@@ -59,6 +64,7 @@ __all__ = [
     "RAISE_AFTER",
     "REVEAL_AFTER",
     "SCHEMA_VERSION",
+    "repair",
     "ExerciseProgress",
     "HomeUnusable",
     "LessonState",

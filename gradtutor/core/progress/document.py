@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 REVEAL_AFTER = 3
 """Wrong attempts (in one round) after which the solution is shown, and recorded as revealed."""
 RAISE_AFTER = 2
 """Right answers in a row after which a practice block's depth goes up."""
+MAX_MISTAKES = 5
+"""Wrong answers remembered per exercise (the most recent), for the instructor's report."""
+MAX_MISTAKE_CHARS = 200
+"""A remembered answer or message is cut to this many characters."""
 
 
 def new_learner_id() -> str:
@@ -93,10 +97,51 @@ def _v2_to_v3(data: dict[str, Any]) -> None:
                 )
 
 
+def _v3_to_v4(data: dict[str, Any]) -> None:
+    """Version 4 remembers mistakes: each exercise record gains `mistakes`, the last few
+    wrong answers with what they were told (none are known for older attempts). Nothing
+    is removed."""
+    for record in _exercise_records(data):
+        record.setdefault("mistakes", [])
+
+
+def _exercise_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for pack in data.get("packs", {}).values():
+        if not isinstance(pack, dict):
+            continue
+        for lesson in pack.get("lessons", {}).values():
+            if not isinstance(lesson, dict) or not isinstance(lesson.get("exercises"), dict):
+                continue
+            out.extend(r for r in lesson["exercises"].values() if isinstance(r, dict))
+    return out
+
+
+def remember_mistake(
+    record: dict[str, Any], answer: str, feedback: str | None, diagnosis: str | None
+) -> None:
+    """Add a wrong answer (normalised) to an exercise record, keeping the last
+    MAX_MISTAKES: `feedback` is the authored message it matched, `diagnosis` what the
+    checker found, either None."""
+
+    def cut(text: str | None) -> str | None:
+        return None if text is None else text[:MAX_MISTAKE_CHARS]
+
+    mistakes = record.get("mistakes")
+    if not isinstance(mistakes, list):
+        mistakes = []
+    mistakes.append({"answer": cut(answer), "feedback": cut(feedback), "diagnosis": cut(diagnosis)})
+    record["mistakes"] = mistakes[-MAX_MISTAKES:]
+
+
 ROUND_KEYS = ("solved", "attempts", "hints", "revealed")
 """What `current` holds: one round's record."""
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+    3: _v3_to_v4,
+}
 """version -> the change that turns a document of that version into the next."""
 
 
@@ -155,6 +200,7 @@ _EXERCISE_KEYS: dict[str, Callable[[Any], bool]] = {
     "streak": _count_ok,
     "run": _count_ok,
     "breakdowns": _count_ok,
+    "mistakes": lambda v: isinstance(v, list),
 }
 
 

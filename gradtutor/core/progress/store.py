@@ -27,6 +27,7 @@ from .document import (
     empty,
     migrate,
     practice_step,
+    remember_mistake,
     repair,
 )
 from .view import Progress
@@ -345,10 +346,12 @@ class ProgressStore:
         exercise: str,
         correct: bool,
         lesson_exercises: tuple[str, ...] = (),
+        mistake: tuple[str, str | None, str | None] | None = None,
     ) -> tuple[Progress, bool]:
         """An attempt, with the tutor's policy applied in the same write: after
-        REVEAL_AFTER wrong attempts the solution counts as revealed. Returns the progress
-        and whether this attempt revealed the solution."""
+        REVEAL_AFTER wrong attempts the solution counts as revealed. A wrong one may
+        bring `mistake`, (normalised answer, feedback, diagnosis), remembered for the
+        report. Returns the progress and whether this attempt revealed the solution."""
         revealed = False
 
         def change(data: dict[str, Any]) -> None:
@@ -361,6 +364,8 @@ class ProgressStore:
                 record["variants_solved"] += 1
             now["solved"] = now["solved"] or correct
             record["solved"] = record["solved"] or correct
+            if not correct and mistake is not None:
+                remember_mistake(record, *mistake)
             wrong = now["attempts"] - (1 if now["solved"] else 0)
             if not now["solved"] and not now["revealed"] and wrong >= REVEAL_AFTER:
                 now["revealed"] = record["revealed"] = revealed = True

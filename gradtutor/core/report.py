@@ -1,0 +1,375 @@
+"""The instructor's report: class directories and progress exports, in any mix.
+
+Sources are merged by the folded learner name (the same learner in two sources is merged
+with a warning: an exercise solved in either is solved, counts take the larger, remembered
+mistakes are pooled). Per learner: lessons completed, exercises solved, revealed,
+attempts, hints, and solved per pack. Per exercise: how many tried it, solved it, solved
+it at the first attempt, the median attempts of those who tried, hints, solutions
+revealed, the most common wrong answers and the feedback that fired most.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .classroom import ClassError, ClassRoom, fold_name, read_export
+
+TOP = 3
+"""Wrong answers and feedback listed per exercise."""
+
+
+@dataclass
+class Learner:
+    """One learner's progress, from one or more sources."""
+
+    name: str
+    sources: list[str]
+    progress: dict[str, Any]
+
+
+@dataclass
+class ExerciseStats:
+    """What the class did with one exercise."""
+
+    pack: str
+    lesson: str
+    exercise: str
+    title: str = ""
+    tried: int = 0
+    solved: int = 0
+    first_attempt: int = 0
+    attempts: list[int] = field(default_factory=list)
+    hints: int = 0
+    revealed: int = 0
+    wrong: Counter[str] = field(default_factory=Counter)
+    said: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def median_attempts(self) -> float | None:
+        """The median attempts of those who tried it."""
+        return statistics.median(self.attempts) if self.attempts else None
+
+
+@dataclass
+class Report:
+    """Everything `gradtutor report` shows."""
+
+    learners: list[Learner]
+    exercises: list[ExerciseStats]
+    packs: list[str]
+    warnings: list[str]
+
+
+def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
+    """Learners from class directories and export files; warnings for what was skipped
+    or merged."""
+    found: dict[str, Learner] = {}
+    warnings: list[str] = []
+
+    def add(name: str, progress: dict[str, Any], source: str) -> None:
+        key = fold_name(name)
+        if key in found:
+            known = found[key]
+            also = f" (as {name!r})" if name != known.name else ""
+            warnings.append(
+                f"{known.name}: found in {', '.join(known.sources)} and in {source}{also}; merged"
+            )
+            _merge(known.progress, progress)
+            known.sources.append(source)
+        else:
+            found[key] = Learner(name, [source], progress)
+
+    for path in paths:
+        if path.is_dir():
+            room = ClassRoom(path)
+            members = room.members()
+            if not members and not room.learners.is_dir():
+                warnings.append(f"{path}: not a class directory (no learners/ in it); skipped")
+            for name, home in members:
+                if not (home / "progress.json").exists():  # signed in, nothing done yet
+                    from .progress import empty
+
+                    add(name, empty(), str(path))
+                    continue
+                progress = _read_progress(home / "progress.json")
+                if progress is None:
+                    warnings.append(f"{home / 'progress.json'}: unreadable; {name} skipped")
+                    continue
+                add(name, progress, str(path))
+        else:
+            try:
+                name, progress = read_export(path)
+            except ClassError as exc:
+                warnings.append(f"{exc}; skipped")
+                continue
+            add(name, progress, str(path))
+    learners = sorted(found.values(), key=lambda le: fold_name(le.name))
+    return learners, warnings
+
+
+def _read_progress(path: Path) -> dict[str, Any] | None:
+    import json
+
+    from .progress import SCHEMA_VERSION, migrate, repair
+
+    try:
+        document, _ = repair(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+    if document is None or not 1 <= document["version"] <= SCHEMA_VERSION:
+        return None
+    migrate(document)
+    return document
+
+
+def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
+    for pack_id, pack in other.get("packs", {}).items():
+        target = into.setdefault("packs", {}).setdefault(pack_id, {"lessons": {}})
+        for lesson_id, lesson in pack.get("lessons", {}).items():
+            mine = target.setdefault("lessons", {}).setdefault(lesson_id, {"exercises": {}})
+            mine["completed"] = bool(mine.get("completed")) or bool(lesson.get("completed"))
+            for ex_id, record in lesson.get("exercises", {}).items():
+                have = mine.setdefault("exercises", {}).get(ex_id)
+                if have is None:
+                    mine["exercises"][ex_id] = record
+                    continue
+                for key in ("solved", "revealed"):
+                    have[key] = bool(have.get(key)) or bool(record.get(key))
+                for key in ("attempts", "hints"):
+                    have[key] = max(int(have.get(key, 0)), int(record.get(key, 0)))
+                have["mistakes"] = (have.get("mistakes", []) + record.get("mistakes", []))[-10:]
+
+
+def _exercise_records(progress: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    out = []
+    for pack_id, pack in progress.get("packs", {}).items():
+        for lesson_id, lesson in pack.get("lessons", {}).items():
+            for ex_id, record in lesson.get("exercises", {}).items():
+                out.append((pack_id, lesson_id, ex_id, record))
+    return out
+
+
+def build(paths: list[Path], pack_dirs: list[Path] | None = None) -> Report:
+    """The report over `paths`; exercises in the order of the packs in `pack_dirs` (those
+    the learners touched), then any others by id."""
+    learners, warnings = gather(paths)
+    stats: dict[tuple[str, str, str], ExerciseStats] = {}
+    for pack in _packs(pack_dirs or []):
+        for lesson in pack.lessons:
+            for ex in lesson.exercises:
+                title = f"{lesson.title}: exercise {lesson.exercises.index(ex) + 1}"
+                stats[pack.id, lesson.id, ex.id] = ExerciseStats(pack.id, lesson.id, ex.id, title)
+    touched: set[tuple[str, str, str]] = set()
+    for learner in learners:
+        for pack_id, lesson_id, ex_id, record in _exercise_records(learner.progress):
+            key = (pack_id, lesson_id, ex_id)
+            entry = stats.setdefault(key, ExerciseStats(*key))
+            attempts = int(record.get("attempts", 0))
+            if not (
+                attempts or record.get("solved") or record.get("revealed") or record.get("hints")
+            ):
+                continue
+            touched.add(key)
+            entry.tried += 1
+            entry.attempts.append(attempts)
+            entry.solved += bool(record.get("solved"))
+            entry.first_attempt += bool(record.get("solved")) and attempts == 1
+            entry.hints += int(record.get("hints", 0))
+            entry.revealed += bool(record.get("revealed"))
+            for mistake in record.get("mistakes", []):
+                if not isinstance(mistake, dict):
+                    continue
+                if isinstance(mistake.get("answer"), str) and mistake["answer"]:
+                    entry.wrong[mistake["answer"]] += 1
+                said = mistake.get("feedback") or mistake.get("diagnosis")
+                if isinstance(said, str) and said:
+                    entry.said[said] += 1
+    exercises = [s for k, s in stats.items() if k in touched]
+    packs = sorted({k[0] for k in touched})
+    return Report(learners, exercises, packs, warnings)
+
+
+def _packs(pack_dirs: list[Path]) -> list[Any]:
+    from .packs import load_pack
+
+    out = []
+    for directory in pack_dirs:
+        result = load_pack(directory)
+        if result.pack is not None:
+            out.append(result.pack)
+    return out
+
+
+def learner_row(learner: Learner, packs: list[str]) -> dict[str, Any]:
+    """One learner's totals: the CSV row."""
+    records = _exercise_records(learner.progress)
+    completed = sum(
+        bool(lesson.get("completed"))
+        for pack in learner.progress.get("packs", {}).values()
+        for lesson in pack.get("lessons", {}).values()
+    )
+    row: dict[str, Any] = {
+        "learner": learner.name,
+        "lessons_completed": completed,
+        "solved": sum(bool(r.get("solved")) for *_, r in records),
+        "revealed": sum(bool(r.get("revealed")) for *_, r in records),
+        "attempts": sum(int(r.get("attempts", 0)) for *_, r in records),
+        "hints": sum(int(r.get("hints", 0)) for *_, r in records),
+    }
+    for pack in packs:
+        row[f"solved:{pack}"] = sum(bool(r.get("solved")) for p, _, _, r in records if p == pack)
+    return row
+
+
+def to_csv(report: Report) -> str:
+    """One row per learner: learner, lessons_completed, solved, revealed, attempts,
+    hints, then solved per pack."""
+    out = io.StringIO()
+    columns = ["learner", "lessons_completed", "solved", "revealed", "attempts", "hints"]
+    columns += [f"solved:{p}" for p in report.packs]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for learner in report.learners:
+        row = learner_row(learner, report.packs)
+        # a spreadsheet would run a cell that starts with = + - @ as a formula
+        if str(row["learner"]).startswith(("=", "+", "-", "@", "\t", "\r")):
+            row["learner"] = "'" + row["learner"]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _top(counter: Counter[str]) -> list[tuple[str, int]]:
+    return counter.most_common(TOP)
+
+
+def to_html(report: Report) -> str:
+    """One self-contained page: inline styles, inline SVG, no script, no external URL."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>gradtutor: class report</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:70em}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;"
+        "text-align:left;vertical-align:top}th{background:#f0f0f5}td.n{text-align:right}"
+        "h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em}.warn{color:#a50}"
+        "code{background:#f4f4f4;padding:0 .2em}</style></head><body>",
+        "<h1>Class report</h1>",
+        f"<p>{len(report.learners)} learner{'s' if len(report.learners) != 1 else ''}, "
+        f"{len(report.exercises)} exercises tried.</p>",
+    ]
+    for warning in report.warnings:
+        parts.append(f"<p class='warn'>⚠ {e(warning)}</p>")
+    parts.append(_svg_chart(report))
+    parts.append(
+        "<h2>Learners</h2><table><tr><th>learner</th><th>lessons completed</th>"
+        "<th>solved</th><th>revealed</th><th>attempts</th><th>hints</th>"
+    )
+    parts += [f"<th>solved: {e(p)}</th>" for p in report.packs]
+    parts.append("</tr>")
+    for learner in report.learners:
+        row = learner_row(learner, report.packs)
+        cells = [f"<td>{e(row['learner'])}</td>"]
+        cells += [f"<td class='n'>{row[k]}</td>" for k in list(row)[1:]]
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append(
+        "</table><h2>Exercises</h2><table><tr><th>exercise</th><th>tried</th>"
+        "<th>solved</th><th>at the first attempt</th><th>median attempts</th>"
+        "<th>hints</th><th>revealed</th><th>common wrong answers</th>"
+        "<th>feedback that fired most</th></tr>"
+    )
+    for s in report.exercises:
+        median = "" if s.median_attempts is None else f"{s.median_attempts:g}"
+        wrong = "<br>".join(f"<code>{e(a)}</code> ×{n}" for a, n in _top(s.wrong))
+        said = "<br>".join(f"{e(m)} ×{n}" for m, n in _top(s.said))
+        name = f"{e(s.lesson)}/{e(s.exercise)}" + (
+            f"<br><small>{e(s.title)}</small>" if s.title else ""
+        )
+        parts.append(
+            f"<tr><td>{name}</td><td class='n'>{s.tried}</td><td class='n'>{s.solved}</td>"
+            f"<td class='n'>{s.first_attempt}</td><td class='n'>{median}</td>"
+            f"<td class='n'>{s.hints}</td><td class='n'>{s.revealed}</td><td>{wrong}</td>"
+            f"<td>{said}</td></tr>"
+        )
+    parts.append("</table><p><small>Made by gradtutor report.</small></p></body></html>")
+    return "\n".join(parts)
+
+
+def _svg_chart(report: Report) -> str:
+    """Solved (dark) and tried (light) per exercise, as horizontal bars."""
+    e = html.escape
+    rows = report.exercises
+    if not rows:
+        return "<p>No exercise was tried yet.</p>"
+    most = max(max(s.tried for s in rows), 1)
+    bar_h, gap, label_w, bar_w = 16, 6, 260, 360
+    height = len(rows) * (bar_h + gap) + 30
+    out = [
+        f"<h2>Solved, by exercise</h2><svg width='{label_w + bar_w + 80}' "
+        f"height='{height}' role='img' aria-label='solved by exercise'>",
+        "<style>text{font:12px system-ui,sans-serif}</style>",
+    ]
+    for i, s in enumerate(rows):
+        y = 20 + i * (bar_h + gap)
+        tried_w = bar_w * s.tried / most
+        solved_w = bar_w * s.solved / most
+        label = f"{s.lesson}/{s.exercise}"
+        out.append(f"<text x='0' y='{y + 12}'>{e(label[:40])}</text>")
+        out.append(
+            f"<rect x='{label_w}' y='{y}' width='{tried_w:.1f}' height='{bar_h}' fill='#c8d4f0'/>"
+        )
+        out.append(
+            f"<rect x='{label_w}' y='{y}' width='{solved_w:.1f}' height='{bar_h}' fill='#3a5bbf'/>"
+        )
+        out.append(
+            f"<text x='{label_w + tried_w + 6:.1f}' y='{y + 12}'>{s.solved}/{s.tried}</text>"
+        )
+    out.append(f"<text x='{label_w}' y='12'>solved (dark) of those who tried (light)</text></svg>")
+    return "".join(out)
+
+
+def to_text_tables(report: Report) -> Any:
+    """The report as rich tables, for the terminal."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    people = Table(title="Learners", title_justify="left")
+    for column in ("learner", "lessons done", "solved", "revealed", "attempts", "hints"):
+        people.add_column(column, justify="left" if column == "learner" else "right")
+    for learner in report.learners:
+        row = learner_row(learner, report.packs)
+        people.add_row(
+            Text(row["learner"]),
+            *(
+                str(row[k])
+                for k in ("lessons_completed", "solved", "revealed", "attempts", "hints")
+            ),
+        )
+    work = Table(title="Exercises (1st: solved at the first attempt)", title_justify="left")
+    work.add_column("exercise", overflow="fold", min_width=16)
+    for column in ("tried", "solved", "1st", "median", "hints", "shown"):
+        work.add_column(column, justify="right")
+    work.add_column("wrong answers", overflow="fold")
+    work.add_column("feedback", overflow="fold")
+    for s in report.exercises:
+        median = "" if s.median_attempts is None else f"{s.median_attempts:g}"
+        work.add_row(
+            Text(f"{s.lesson}/{s.exercise}"),
+            str(s.tried),
+            str(s.solved),
+            str(s.first_attempt),
+            median,
+            str(s.hints),
+            str(s.revealed),
+            Text("\n".join(f"{a} ×{n}" for a, n in _top(s.wrong))),
+            Text("\n".join(f"{m[:60]} ×{n}" for m, n in _top(s.said))),
+        )
+    notes = [Text(f"⚠ {w}", style="yellow") for w in report.warnings]
+    return Group(*notes, people, work)

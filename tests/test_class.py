@@ -1,0 +1,315 @@
+"""A class: names, PINs, exports, mistakes remembered, and the report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from gradtutor.core.classroom import (
+    FREE_FAILURES,
+    ClassError,
+    ClassRoom,
+    directory_name,
+    fold_name,
+    read_export,
+)
+from gradtutor.core.progress import ProgressStore, migrate
+from gradtutor.core.report import build, to_csv, to_html
+
+from .conftest import PACKS, run_cli, settle
+
+# -- names and PINs ----------------------------------------------------------------------
+
+
+def test_names_fold_and_map_to_safe_directories():
+    assert fold_name("  Ada   Lovelace ") == fold_name("ada lovelace") == "ada lovelace"
+    assert fold_name("Ａｄａ") == "ada"  # NFKC: full-width letters
+    assert fold_name("STRASSE") == fold_name("straße")  # case folding, not lower()
+    for name in ("../../etc", "a/b", "..", "con", "x\\y", "名前", "Ωmega", "\u202eevil"):
+        d = directory_name(fold_name(name))
+        assert "/" not in d and "\\" not in d and d not in (".", "..") and not d.startswith(".")
+        assert len(d) <= 60
+    assert directory_name("ada") != directory_name("ada!")  # the digest keeps them apart
+
+
+def test_a_name_cannot_leave_the_class_directory(tmp_path):
+    room = ClassRoom(tmp_path / "class")
+    outcome = room.sign_in("../../outside", "1234")
+    assert outcome.ok and outcome.home is not None
+    assert outcome.home.resolve().parent == (tmp_path / "class" / "learners").resolve()
+    with pytest.raises(ClassError):
+        room.home_of("bad\x1bname")
+
+
+def test_a_pin_is_kept_only_as_a_salted_hash(tmp_path):
+    room = ClassRoom(tmp_path)
+    first = room.sign_in("Ada", "4321")
+    other = room.sign_in("Bob", "4321")
+    assert first.ok and first.new and other.ok
+    a = json.loads((first.home / "account.json").read_text())
+    b = json.loads((other.home / "account.json").read_text())
+    assert a["hash"] != b["hash"] and a["salt"] != b["salt"]  # the same PIN, two hashes
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"4321" not in path.read_bytes()
+    again = room.sign_in(" ada ", "4321")
+    assert again.ok and not again.new and again.home == first.home and again.name == "Ada"
+
+
+def test_wrong_pins_are_refused_and_slowed_down_across_sessions(tmp_path):
+    now = 1_000_000.0
+    for i in range(FREE_FAILURES):
+        outcome = ClassRoom(tmp_path).sign_in("Ada", "1234" if i == 0 else "9999", now=now)
+        if i == 0:
+            assert outcome.ok
+    # two wrong so far; the third wrong starts the wait, counted on disk
+    third = ClassRoom(tmp_path).sign_in("Ada", "0000", now=now)
+    assert not third.ok and third.wait > 0
+    # a new "browser session" (a new ClassRoom) is held back too, even with the right PIN
+    held = ClassRoom(tmp_path).sign_in("Ada", "1234", now=now + 0.5)
+    assert not held.ok and "wait" in held.message.lower()
+    later = ClassRoom(tmp_path).sign_in("Ada", "1234", now=now + third.wait + 1)
+    assert later.ok
+    account = json.loads((later.home / "account.json").read_text())
+    assert account["failures"] == 0
+
+
+def test_the_wait_grows_with_each_wrong_pin(tmp_path):
+    room = ClassRoom(tmp_path)
+    assert room.sign_in("Ada", "1234", now=0).ok
+    waits, now = [], 0.0
+    for _ in range(6):
+        outcome = room.sign_in("Ada", "0000", now=now)
+        waits.append(outcome.wait)
+        now += outcome.wait + 0.1
+    assert waits[: FREE_FAILURES - 1] == [0.0] * (FREE_FAILURES - 1)
+    grown = [w for w in waits if w]
+    assert grown == sorted(grown) and grown[-1] > grown[0]
+
+
+def test_short_pins_and_empty_names_are_refused(tmp_path):
+    room = ClassRoom(tmp_path)
+    assert "PIN" in room.sign_in("Ada", "12").message
+    assert not room.sign_in("   ", "1234").ok
+    assert not (tmp_path / "learners").exists() or not any((tmp_path / "learners").iterdir())
+
+
+def test_reset_pin_lets_the_next_sign_in_choose_and_keeps_progress(tmp_path):
+    room = ClassRoom(tmp_path)
+    home = room.sign_in("Ada", "1234").home
+    ProgressStore(home).record_answer("p", "l", "e", True)
+    assert room.reset_pin("ADA") and not room.reset_pin("nobody")
+    assert room.sign_in("Ada", "5678").ok
+    assert not room.sign_in("Ada", "1234").ok
+    assert ProgressStore(home).load().exercise("p", "l", "e").solved
+    result = run_cli("serve", "--class", str(tmp_path), "--reset-pin", "ada")
+    assert result.returncode == 0 and "new PIN" in result.stdout
+    assert run_cli("serve", "--class", str(tmp_path), "--reset-pin", "zed").returncode == 2
+
+
+# -- mistakes in progress ------------------------------------------------------------------
+
+
+def test_the_last_five_mistakes_are_remembered(tmp_path):
+    store = ProgressStore(tmp_path)
+    for i in range(7):
+        store.record_answer("p", "l", "e", False, mistake=(f"x^{i}", None, "The sign is flipped."))
+    store.record_answer("p", "l", "e", True, mistake=("2x", None, None))
+    raw = json.loads((tmp_path / "progress.json").read_text())
+    mistakes = raw["packs"]["p"]["lessons"]["l"]["exercises"]["e"]["mistakes"]
+    assert [m["answer"] for m in mistakes] == [f"x^{i}" for i in range(2, 7)]
+    assert raw["version"] == 4
+    store.reset()
+    assert "p" not in json.loads((tmp_path / "progress.json").read_text())["packs"]
+
+
+def test_a_version_1_file_reaches_version_4_keeping_every_field():
+    old = {
+        "version": 1,
+        "packs": {
+            "p": {
+                "lessons": {
+                    "l": {
+                        "exercises": {
+                            "e": {
+                                "solved": True,
+                                "attempts": 3,
+                                "hints": 2,
+                                "revealed": False,
+                                "mine": "kept",
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "last": {"pack": "p", "lesson": "l"},
+        "extra": [1, 2],
+    }
+    data = json.loads(json.dumps(old))
+    migrate(data)
+    record = data["packs"]["p"]["lessons"]["l"]["exercises"]["e"]
+    for key, value in old["packs"]["p"]["lessons"]["l"]["exercises"]["e"].items():
+        assert record[key] == value
+    assert record["mistakes"] == [] and data["version"] == 4
+    assert data["extra"] == [1, 2] and data["last"] == old["last"]
+
+
+async def test_the_tutor_remembers_a_wrong_answer_with_its_feedback(isolated_home):
+    from gradtutor.app import create_app
+
+    app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("x", "enter")  # the authored feedback: bring the exponent down
+        await settle(pilot)
+    record = json.loads((isolated_home / "progress.json").read_text())["packs"]["format-tour"]
+    mistakes = record["lessons"]["derivatives"]["exercises"]["square"]["mistakes"]
+    assert mistakes == [
+        {"answer": "x", "feedback": "Bring the exponent down as a factor: $2x$.", "diagnosis": None}
+    ]
+
+
+# -- exports and the report --------------------------------------------------------------
+
+
+def _learner(home, solved: bool, wrong: str | None = None) -> None:
+    store = ProgressStore(home)
+    if wrong:
+        store.record_answer(
+            "format-tour", "derivatives", "square", False, mistake=(wrong, "Bring it down.", None)
+        )
+    store.record_answer("format-tour", "derivatives", "square", solved)
+
+
+def test_export_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADTUTOR_HOME", str(tmp_path / "home"))
+    _learner(tmp_path / "home", True)
+    out = tmp_path / "ada.json"
+    result = run_cli("progress", "--export", str(out), "--name", "Ada Lovelace")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["format"] == "gradtutor-progress-export" and doc["format_version"] == 1
+    assert doc["name"] == "Ada Lovelace" and doc["exported"].endswith("Z")
+    assert doc["progress"]["packs"]["format-tour"]
+    name, progress = read_export(out)
+    assert name == "Ada Lovelace" and progress["version"] == 4
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b"[]",
+        b'{"format": "other"}',
+        b'{"format": "gradtutor-progress-export", "format_version": 99}',
+        b'{"format": "gradtutor-progress-export", "format_version": 1, "name": "", "progress": {}}',
+        b'{"format": "gradtutor-progress-export", "format_version": 1, "name": "A", "progress": 3}',
+    ],
+)
+def test_a_malformed_export_is_named_and_skipped(tmp_path, content):
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    with pytest.raises(ClassError, match="bad.json"):
+        read_export(bad)
+    report = build([bad])
+    assert report.learners == [] and any("bad.json" in w for w in report.warnings)
+
+
+def test_a_report_over_a_class_and_an_export_merges_the_same_learner(tmp_path, monkeypatch):
+    room = ClassRoom(tmp_path / "class")
+    _learner(room.sign_in("Ada", "1234").home, False, wrong="x")
+    _learner(room.sign_in("Bob", "1234").home, True, wrong="x")
+    _learner(room.sign_in("Cy", "1234").home, True)
+    monkeypatch.setenv("GRADTUTOR_HOME", str(tmp_path / "ada-at-home"))
+    _learner(tmp_path / "ada-at-home", True)
+    assert (
+        run_cli("progress", "--export", str(tmp_path / "ada.json"), "--name", "ADA ").returncode
+        == 0
+    )
+    report = build([tmp_path / "class", tmp_path / "ada.json"], [PACKS / "valid"])
+    assert [le.name for le in report.learners] == ["Ada", "Bob", "Cy"]
+    assert any("Ada" in w and "merged" in w for w in report.warnings)
+    (square,) = [s for s in report.exercises if s.exercise == "square"]
+    assert (square.tried, square.solved, square.first_attempt) == (3, 3, 1)
+    assert square.wrong["x"] == 2 and square.said["Bring it down."] == 2
+    assert square.median_attempts == 2
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert list(rows[0])[:6] == [
+        "learner",
+        "lessons_completed",
+        "solved",
+        "revealed",
+        "attempts",
+        "hints",
+    ]
+    assert "solved:format-tour" in rows[0] and [r["solved"] for r in rows] == ["1", "1", "1"]
+    html = to_html(report)
+    assert "<svg" in html and "<script" not in html and "http" not in html.replace("xmlns", "")
+    assert "<code>x</code> ×2" in html
+
+
+def test_the_report_escapes_what_learners_typed(tmp_path):
+    room = ClassRoom(tmp_path / "class")
+    home = room.sign_in("<b>Eve</b>", "1234").home
+    ProgressStore(home).record_answer(
+        "p", "l", "e", False, mistake=("<script>alert(1)</script>", None, None)
+    )
+    report = build([tmp_path / "class"])
+    html = to_html(report)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;Eve" in html
+    room.sign_in("=cmd()", "1234")
+    assert "'=cmd()" in to_csv(build([tmp_path / "class"]))  # no formula for a spreadsheet
+
+
+def test_report_on_the_command_line(tmp_path):
+    room = ClassRoom(tmp_path / "class")
+    _learner(room.sign_in("Ada", "1234").home, True)
+    result = run_cli(
+        "report",
+        str(tmp_path / "class"),
+        "--csv",
+        str(tmp_path / "r.csv"),
+        "--html",
+        str(tmp_path / "r.html"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Ada" in result.stdout and (tmp_path / "r.csv").exists() and (tmp_path / "r.html").exists()
+    )
+    assert run_cli("report", str(tmp_path / "nothing-here")).returncode == 2
+
+
+# -- signing in, in the app ----------------------------------------------------------------
+
+
+async def test_sign_in_opens_the_learners_own_progress(tmp_path):
+    from gradtutor.app import create_app
+    from gradtutor.screens.browser import BrowserScreen
+    from gradtutor.screens.signin import SignInScreen
+
+    class_dir = tmp_path / "class"
+    ClassRoom(class_dir).sign_in("Ada", "1234")
+    app = create_app(pack_dirs=[PACKS / "valid"], class_dir=class_dir)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+        await pilot.press(*"ada", "tab", *"0000", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert "not right" in str(app.screen.query_one("#sign-in-message").render())
+        await pilot.press(*"1234", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BrowserScreen) and app.learner_name == "Ada"
+        assert app.store.home == ClassRoom(class_dir).home_of("Ada")
+    events = [
+        json.loads(line)["event"]
+        for line in (class_dir / "activity.jsonl").read_text().splitlines()
+    ]
+    assert events == ["session-open", "refused", "signed-in"]
+    assert not (class_dir / "progress.json").exists()  # no progress before a sign-in

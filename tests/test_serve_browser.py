@@ -1,0 +1,182 @@
+"""A class in a real browser: `gradtutor serve` driven by Playwright through Debian's
+headless Chromium (never a downloaded browser).
+
+The terminal in the page is drawn on a canvas, so the test reads the state it needs from
+the class directory: the activity log says when a session opened and how a sign-in went,
+the learner's progress says when a lesson opened and an exercise was solved. Every wait
+is on such a state, with a generous limit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import PACKS, ROOT, run_cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - .ci/run installs it
+    sync_playwright = None
+
+pytestmark = pytest.mark.skipif(
+    sync_playwright is None or not CHROMIUM.exists(),
+    reason="needs Playwright and Debian's chromium (/usr/bin/chromium); .ci/run installs both",
+)
+
+NAME, PIN, WRONG_PIN = "Ada Lovelace", "2718", "0000"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(condition, what: str, limit: float = 90.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _events(class_dir: Path) -> list[dict]:
+    try:
+        lines = (class_dir / "activity.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _count(class_dir: Path, event: str) -> int:
+    return sum(e["event"] == event for e in _events(class_dir))
+
+
+def _progress(home: Path) -> dict:
+    try:
+        return json.loads((home / "progress.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def test_a_class_signs_in_solves_and_is_reported_in_a_real_browser(tmp_path):
+    from gradtutor.core.classroom import ClassRoom
+
+    class_dir = tmp_path / "class"
+    port = _free_port()
+    env = {**os.environ, "GRADTUTOR_HOME": str(tmp_path / "home")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gradtutor", "serve", "--pack", str(PACKS / "valid")]
+        + ["--class", str(class_dir), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its sessions too are stopped at the end
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+
+        def listening() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+
+        _wait(listening, "the server to listen")
+        assert sync_playwright is not None
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+            )
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(url)
+            _wait(lambda: _count(class_dir, "session-open") >= 1, "the sign-in screen")
+            page.focus(".xterm-helper-textarea")  # the terminal takes the keys
+            page.keyboard.type(NAME)
+            page.keyboard.press("Tab")
+            page.keyboard.type(PIN)
+            page.keyboard.press("Enter")
+            _wait(lambda: _count(class_dir, "registered") == 1, "the registration")
+            home = ClassRoom(class_dir).home_of(NAME)
+            _wait(lambda: _progress(home).get("name") == NAME, "the learner's progress")
+            for _ in range(3):  # the browser is up once the sign-in screen has gone
+                page.keyboard.press("Enter")  # open the first lesson
+                try:
+                    _wait(lambda: (_progress(home).get("last") or {}).get("lesson"), "a lesson", 10)
+                    break
+                except AssertionError:
+                    continue
+            assert _progress(home)["last"]["lesson"] == "derivatives"
+            page.keyboard.type("2x")
+            page.keyboard.press("Enter")
+
+            def solved() -> bool:
+                lessons = _progress(home).get("packs", {}).get("format-tour", {}).get("lessons", {})
+                return bool(
+                    lessons.get("derivatives", {})
+                    .get("exercises", {})
+                    .get("square", {})
+                    .get("solved")
+                )
+
+            _wait(solved, "exercise 1 solved")
+            page.screenshot(path=str(tmp_path / "solved.png"))
+
+            # a second browser session, the right name, a wrong PIN: nobody gets in
+            intruder = browser.new_page(viewport={"width": 1200, "height": 800})
+            intruder.goto(url)
+            _wait(lambda: _count(class_dir, "session-open") >= 2, "a second sign-in screen")
+            intruder.focus(".xterm-helper-textarea")
+            intruder.keyboard.type(NAME.lower())
+            intruder.keyboard.press("Tab")
+            intruder.keyboard.type(WRONG_PIN)
+            intruder.keyboard.press("Enter")
+            _wait(lambda: _count(class_dir, "refused") == 1, "the refusal")
+            assert _count(class_dir, "signed-in") == 0 and _count(class_dir, "registered") == 1
+            account = json.loads((home / "account.json").read_text(encoding="utf-8"))
+            assert account["failures"] == 1
+
+            # the report shows the solved exercise, and no attempt from the wrong PIN
+            out = tmp_path / "report"
+            out.mkdir()
+            result = run_cli(
+                "report", str(class_dir), "--csv", str(out / "r.csv"), "--html", str(out / "r.html")
+            )
+            assert result.returncode == 0, result.stderr
+            rows = list(csv.DictReader(io.StringIO((out / "r.csv").read_text(encoding="utf-8"))))
+            assert [r["learner"] for r in rows] == [NAME]
+            assert rows[0]["solved"] == "1" and rows[0]["attempts"] == "1"
+            html = (out / "r.html").read_text(encoding="utf-8")
+            assert NAME in html and "derivatives/square" in html and "<svg" in html
+            assert "http://" not in html and "https://" not in html and "<script" not in html
+            report_page = browser.new_page(viewport={"width": 1100, "height": 700})
+            report_page.goto((out / "r.html").as_uri())
+            shot = tmp_path / "report.png"
+            report_page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+            if os.environ.get("GRADTUTOR_UPDATE_DOCS"):
+                (ROOT / "docs" / "report.png").write_bytes(shot.read_bytes())
+            browser.close()
+        # the PIN is nowhere on disk in clear
+        for path in class_dir.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                assert PIN.encode() not in data and WRONG_PIN.encode() not in data, path
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
