@@ -7,6 +7,7 @@ that need them import their core module inside the command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -408,20 +409,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from textual_serve.server import Server
     except ImportError:
         return usage_error("serve", "textual-serve is not installed (pip install textual-serve)")
-    command = [sys.executable, "-m", "gradtutor", "serve-session", "--class", str(class_dir)]
+    import subprocess
+    import tempfile
+    import time
+
+    session = ["serve-session", "--class", str(class_dir)]
     for directory in packs_of(args):
-        command += ["--pack", str(directory.resolve())]
-    server = Server(
-        shlex.join(command),
-        host=args.host,
-        port=args.port,
-        title="gradtutor",
-        public_url=args.public_url,
-    )
-    print(
-        f"Serving gradtutor at http://{args.host}:{args.port} (class: {class_dir}); ctrl+c stops."
-    )
-    server.serve()
+        session += ["--pack", str(directory.resolve())]
+    # one warm process forks the sessions, which share its torch (gradtutor/zygote.py)
+    socket_dir = Path(tempfile.mkdtemp(prefix="gradtutor-serve-"))
+    socket_path = socket_dir / "zygote.sock"
+    zygote = subprocess.Popen([sys.executable, "-m", "gradtutor.zygote", "run", str(socket_path)])
+    try:
+        deadline = time.monotonic() + 120
+        while not socket_path.exists():
+            if zygote.poll() is not None or time.monotonic() > deadline:
+                return usage_error("serve", "the session process could not be started")
+            time.sleep(0.05)
+        command = [sys.executable, "-m", "gradtutor.zygote", "connect", str(socket_path), *session]
+        server = Server(
+            shlex.join(command),
+            host=args.host,
+            port=args.port,
+            title="gradtutor",
+            public_url=args.public_url,
+        )
+        print(
+            f"Serving gradtutor at http://{args.host}:{args.port} (class: {class_dir}); ctrl+c stops."
+        )
+        server.serve()
+    finally:
+        zygote.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            zygote.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            socket_path.unlink()
+            socket_dir.rmdir()
     return EXIT_OK
 
 

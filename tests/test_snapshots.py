@@ -32,6 +32,8 @@ class TestLesson:
             await settle(pilot)
             await pilot.press("enter")
             await settle(pilot)
+            for field in pilot.app.screen.query("Input"):
+                field.cursor_blink = False  # the cursor is drawn, not blinking
             pilot.app.clear_notifications()
             await pilot.pause()
 
@@ -49,6 +51,8 @@ class TestLesson:
             await settle(pilot)
             await pilot.press(*"x^2", "enter")
             await settle(pilot)
+            for field in pilot.app.screen.query("Input"):
+                field.cursor_blink = False  # the cursor is drawn, not blinking
             pilot.app.clear_notifications()
             await pilot.pause()
 
@@ -73,6 +77,7 @@ class TestBreakdown:
             for _ in range(2):
                 await pilot.press("enter")
                 await settle(pilot)
+            pilot.app.screen.query_one("#breakdown-input").cursor_blink = False  # one frame
             pilot.app.clear_notifications()
             await pilot.pause()
 
