@@ -14,24 +14,18 @@ import sys
 import time
 from pathlib import Path
 
-from bench.timing import Spread, verdict
+from bench.timing import Spread, torch_backward, verdict
 
 
 def run() -> dict[str, float]:
     """Median, 99th percentile and maximum of the check latency, in ms."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    import torch
     from corpus import CORPUS
 
     from gradtutor.core.checking import check_derivative, derivative_reference
     from gradtutor.core.sandbox import shared_sandbox
 
-    def baseline() -> float:
-        start = time.perf_counter()
-        x = torch.rand(64, dtype=torch.float64, requires_grad=True)
-        (x**2).sum().backward()
-        return time.perf_counter() - start
-
+    baseline = torch_backward
     shared_sandbox().warm()
     for function, wrt, *_ in CORPUS:
         derivative_reference(function, wrt)

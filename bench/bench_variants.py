@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.timing import Spread, compare, verdict
+from bench.timing import Spread, compare, torch_backward, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS_PER_EXERCISE = 12
@@ -38,7 +38,6 @@ def _clear_caches() -> None:
 
 
 def _latency() -> dict[str, float]:
-    import torch
 
     from gradtutor.core.checking import check_exercise, reference_text
     from gradtutor.core.packs import PracticeExercise, load_pack
@@ -55,12 +54,7 @@ def _latency() -> dict[str, float]:
         if isinstance(ex, PracticeExercise) or (ex.params and has_variants(ex))
     ]
 
-    def baseline() -> float:
-        start = time.perf_counter()
-        x = torch.rand(64, dtype=torch.float64, requires_grad=True)
-        (x**2).sum().backward()
-        return time.perf_counter() - start
-
+    baseline = torch_backward
     shared_sandbox().warm()
     for ex in exercises:
         check_exercise(ex, reference_text(ex, 0) or "0", variant=0)

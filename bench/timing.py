@@ -106,6 +106,16 @@ def compare(
     return Comparison(Spread.of(mine), Spread.of(theirs), Spread.of(ratios))
 
 
+def torch_backward() -> float:
+    """The check benchmarks' baseline: seconds for one torch backward at 64 points."""
+    import torch
+
+    start = time.perf_counter()
+    x = torch.rand(64, dtype=torch.float64, requires_grad=True)
+    (x**2).sum().backward()
+    return time.perf_counter() - start
+
+
 def verdict(ok: bool) -> str:
     """'ok' or 'MISSED', for a goal."""
     return "ok" if ok else "MISSED"

@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import time
@@ -224,20 +223,10 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Atomically: a temporary file, fsynced, renamed over the old one."""
-    import tempfile
+    from .progress.store import write_atomically
 
-    fd, tmp = tempfile.mkstemp(prefix=".account-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    payload = json.dumps(data, indent=1, sort_keys=True).encode("utf-8")
+    write_atomically(path, payload, ".account-")
 
 
 # ----------------------------------------------------------------------------- exports

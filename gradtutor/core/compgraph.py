@@ -38,6 +38,7 @@ from .mathlang import (
     pretty_text,
     to_text,
     variables,
+    walk,
 )
 
 if TYPE_CHECKING:
@@ -188,17 +189,8 @@ def build_graph(function: Node) -> Graph:
 
 
 def _vars_in_order(tree: Node) -> Iterator[str]:
-    match tree:
-        case Var(name):
-            yield name
-        case BinOp(_, left, right):
-            yield from _vars_in_order(left)
-            yield from _vars_in_order(right)
-        case Neg(operand):
-            yield from _vars_in_order(operand)
-        case Call(_, args):
-            for a in args:
-                yield from _vars_in_order(a)
+    """The variables of a tree as they are read, left to right (with repeats)."""
+    return (n.name for n in walk(tree) if isinstance(n, Var))
 
 
 def _first_use(tree: Node, name: str) -> int:

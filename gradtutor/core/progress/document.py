@@ -80,21 +80,10 @@ def _v2_to_v3(data: dict[str, Any]) -> None:
     """Version 3 counts rounds: each exercise record gains `round` (0: the learner's first
     variant), `variants_solved`, and `current`, this round's own record (so far the only
     round, a copy of the totals). Nothing is removed."""
-    for pack in data.get("packs", {}).values():
-        if not isinstance(pack, dict):
-            continue
-        for lesson in pack.get("lessons", {}).values():
-            if not isinstance(lesson, dict) or not isinstance(lesson.get("exercises"), dict):
-                continue
-            for record in lesson["exercises"].values():
-                if not isinstance(record, dict):
-                    continue
-                record.setdefault("round", 0)
-                record.setdefault("variants_solved", 1 if record.get("solved") is True else 0)
-                record.setdefault(
-                    "current",
-                    {key: record[key] for key in ROUND_KEYS if key in record},
-                )
+    for record in _exercise_records(data):
+        record.setdefault("round", 0)
+        record.setdefault("variants_solved", 1 if record.get("solved") is True else 0)
+        record.setdefault("current", {key: record[key] for key in ROUND_KEYS if key in record})
 
 
 def _v3_to_v4(data: dict[str, Any]) -> None:

@@ -283,28 +283,9 @@ class ProgressStore:
         return self.path.resolve() if self.path.is_symlink() else self.path
 
     def _write(self, data: dict[str, Any]) -> None:
-        import tempfile  # not on the start path: only writes need it
-
         _next_revision(data)
         payload = json.dumps(data, indent=1, sort_keys=True, allow_nan=False).encode("utf-8")
-        target = self._target()
-        fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):  # make the rename itself durable
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        write_atomically(self._target(), payload, ".progress-")
 
     # -- the operations the tutor performs ------------------------------------------
 
@@ -497,6 +478,31 @@ class ProgressStore:
 
 
 _NEW_ROUND: dict[str, Any] = {"solved": False, "attempts": 0, "hints": 0, "revealed": False}
+
+
+def write_atomically(target: Path, payload: bytes, prefix: str) -> None:
+    """Write a file so that a crash leaves the old one or the new one, never half: a
+    temporary file beside it (named `PREFIX*.tmp`), fsynced, renamed over it, and the
+    rename made durable."""
+    import tempfile  # not on the start path: only writes need it
+
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def _next_revision(data: dict[str, Any]) -> None:
