@@ -22,11 +22,12 @@ def run() -> dict[str, float]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from corpus import CORPUS
 
-    from gradtutor.core.checking import check_derivative, derivative_reference
+    from gradtutor.core.checking import check_derivative, derivative_reference, freeze_imports
     from gradtutor.core.sandbox import shared_sandbox
 
     baseline = torch_backward
     shared_sandbox().warm()
+    freeze_imports()  # as the tutor does once warm
     for function, wrt, *_ in CORPUS:
         derivative_reference(function, wrt)
     for _ in range(20):

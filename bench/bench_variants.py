@@ -39,7 +39,7 @@ def _clear_caches() -> None:
 
 def _latency() -> dict[str, float]:
 
-    from gradtutor.core.checking import check_exercise, reference_text
+    from gradtutor.core.checking import check_exercise, freeze_imports, reference_text
     from gradtutor.core.packs import PracticeExercise, load_pack
     from gradtutor.core.paths import builtin_pack_dir
     from gradtutor.core.sandbox import shared_sandbox
@@ -56,6 +56,7 @@ def _latency() -> dict[str, float]:
 
     baseline = torch_backward
     shared_sandbox().warm()
+    freeze_imports()  # as the tutor does once warm
     for ex in exercises:
         check_exercise(ex, reference_text(ex, 0) or "0", variant=0)
     for _ in range(20):

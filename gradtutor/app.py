@@ -239,9 +239,10 @@ class GradTutorApp(App[None]):
         """Import torch and the checker off the UI thread; start the sandbox, where sympy
         runs (the tutor's own process never needs sympy: 40 MB less per served session)."""
         save_fence_cache(self.store.home / "cache" / "fences.json")
-        import gradtutor.core.checking  # noqa: F401  (imports torch)
+        from gradtutor.core.checking import freeze_imports  # imports torch
         from gradtutor.core.sandbox import shared_sandbox
 
+        freeze_imports()
         shared_sandbox().warm()
         self.call_from_thread(setattr, self, "heavy_ready", True)
 

@@ -13,7 +13,6 @@ thread before forking: each child starts its app as a fresh process would.
 from __future__ import annotations
 
 import array
-import gc
 import json
 import os
 import signal
@@ -50,11 +49,10 @@ def _recv_fds(sock: socket.socket) -> tuple[bytes, list[int]]:
 
 def serve_zygote(path: Path) -> None:
     """Import the heavy modules once, then fork a session for every connection."""
-    import gradtutor.core.checking  # noqa: F401  (torch: the memory the children share)
     import gradtutor.core.compgraph  # noqa: F401
+    from gradtutor.core.checking import freeze_imports  # torch: what the children share
 
-    gc.collect()
-    gc.freeze()  # the objects imported so far are never touched by the collector again
+    freeze_imports()  # and the collector never touches those pages, so they stay shared
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped as they end
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     if path.exists():
