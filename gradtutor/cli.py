@@ -409,10 +409,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from textual_serve.server import Server
     except ImportError:
         return usage_error("serve", "textual-serve is not installed (pip install textual-serve)")
+    import socket
     import subprocess
     import tempfile
     import time
 
+    with socket.socket() as probe:  # say so now, not after starting the session process
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            return usage_error(
+                "serve", f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+            )
     session = ["serve-session", "--class", str(class_dir)]
     for directory in packs_of(args):
         session += ["--pack", str(directory.resolve())]
@@ -437,7 +445,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(
             f"Serving gradtutor at http://{args.host}:{args.port} (class: {class_dir}); ctrl+c stops."
         )
-        server.serve()
+        try:
+            server.serve()
+        except OSError as exc:
+            return usage_error(
+                "serve", f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}"
+            )
     finally:
         zygote.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -313,3 +313,15 @@ async def test_sign_in_opens_the_learners_own_progress(tmp_path):
     ]
     assert events == ["session-open", "refused", "signed-in"]
     assert not (class_dir / "progress.json").exists()  # no progress before a sign-in
+
+
+def test_serve_says_when_it_cannot_listen(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--class", str(tmp_path), "--port", str(port))
+    assert result.returncode == 2 and "cannot listen" in result.stderr
+    assert "Traceback" not in result.stderr
