@@ -22,14 +22,6 @@ def num(value: Fraction | int) -> Node:
     return Neg(Num(-value)) if value < 0 else Num(value)
 
 
-def _number_value(node: Node) -> Fraction | None:
-    if isinstance(node, Num):
-        return node.value
-    if isinstance(node, Neg) and isinstance(node.operand, Num):
-        return -node.operand.value
-    return None
-
-
 # ----------------------------------------------------------------------------- rules
 
 # d/du f(u), in terms of u, for the functions of one argument
@@ -359,23 +351,4 @@ def _product(nodes: list[Node]) -> Node:
     return out
 
 
-def is_zero(node: Node) -> bool:
-    """Whether a simplified tree is the number 0."""
-    return _number_value(node) == 0
-
-
-def is_const(node: Node) -> bool:
-    """Whether a tree has no variables (`pi` and `e` are constants)."""
-    return not variables(node) and not isinstance(node, Var)
-
-
-__all__ = [
-    "Const",
-    "differentiate",
-    "is_const",
-    "is_zero",
-    "num",
-    "rule_of",
-    "simplify",
-    "substitute",
-]
+__all__ = ["differentiate", "num", "rule_of", "simplify", "substitute"]
