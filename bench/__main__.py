@@ -12,6 +12,7 @@ BENCHES = [
     "bench_graph",
     "bench_startup",
     "bench_stepper",
+    "bench_serve",
 ]
 
 
