@@ -203,3 +203,37 @@ async def test_the_wrong_answer_feedback_offers_the_breakdown(isolated_home):
         await settle(pilot)
         text = str(product.query_one(".verdict").render())
         assert "A path is missing" in text and "F5 breaks the function down" in text
+
+
+async def test_the_breakdown_works_on_drawn_and_generated_exercises(isolated_home):
+    """A parameterized exercise breaks down its own numbers; a practice block's generated
+    exercise breaks down the function on screen."""
+    from gradtutor.app import create_app
+    from gradtutor.core.mathlang import parse
+    from gradtutor.screens.breakdown import BreakdownScreen
+    from gradtutor.widgets.exercise import ExerciseView
+    from gradtutor.widgets.practice import PracticeView
+
+    app = create_app(pack_dirs=[PACKS / "params"], home=isolated_home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        seen = []
+        for view in list(app.screen.query(ExerciseView)):
+            if view.fixed.kind != "derivative":
+                assert not view.check_action("breakdown", ())
+                continue
+            view.focus_answer()
+            await pilot.pause()
+            await pilot.press("f5")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, BreakdownScreen) and screen.stage == "local"
+            assert screen.breakdown is not None
+            assert screen.breakdown.graph.function == parse(view.fixed.function)
+            assert all(name.isidentifier() for name in screen.breakdown.point)
+            await pilot.press("escape")
+            await settle(pilot)
+            seen.append("practice" if isinstance(view, PracticeView) else "drawn")
+        assert "practice" in seen and "drawn" in seen
