@@ -116,7 +116,14 @@ def _run_session(conn: socket.socket, request: dict, fds: list[int]) -> None:
 def connect(path: Path, argv: list[str]) -> int:
     """Hand this process's streams to the zygote and wait for the session's status."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(str(path))
+    try:
+        sock.connect(str(path))
+    except OSError as exc:
+        print(
+            f"gradtutor: the tutor's session process is not running ({exc.strerror or exc}); ask your instructor to restart `gradtutor serve`.",
+            file=sys.stderr,
+        )
+        return 2
     request = {"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}
     _send_fds(sock, json.dumps(request).encode(), [0, 1, 2])
 
