@@ -10,6 +10,7 @@ what this returns.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from . import compgraph, symbolic
 from .compgraph import Graph, GraphNode, name
 from .mathlang import BinOp, MathError, Node, parse, pretty_text, to_text, variables
+from .text import listed
 
 if TYPE_CHECKING:
     from .checking import Verdict
@@ -87,19 +89,24 @@ class Breakdown:
 
     # -- local derivatives -------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def edges(self) -> list[EdgeTask]:
         """Every local derivative to give, leaves' consumers first."""
         return [EdgeTask(n, inp, k) for n, inp, k in self.graph.edges()]
 
+    def shown_on_paths(self) -> int:
+        """How many of the local derivatives on the paths to `wrt` were shown with F3:
+        any makes an answer carried from the breakdown a shown solution."""
+        on_paths = {(n.id, k) for path in self.graph.paths(self.wrt) for n, k in path}
+        return len(self.revealed & on_paths)
+
     def prompt(self, task: EdgeTask) -> str:
         """What the learner is asked for one edge."""
-        inputs = [name(i) for i in task.node.inputs]
-        listed = inputs[0] if len(inputs) == 1 else ", ".join(inputs[:-1]) + " and " + inputs[-1]
+        inputs = listed([name(i) for i in task.node.inputs])
         return (
             f"{task.symbol}: the local derivative of {name(task.node.id)} = "
             f"{pretty_text(task.node.formula)} with respect to {name(task.input)}, "
-            f"in terms of {listed}"
+            f"in terms of {inputs}"
         )
 
     def check_edge(self, task: EdgeTask, answer: str) -> Verdict:
@@ -153,15 +160,12 @@ class Breakdown:
     def backward_steps(self) -> list[GradStep]:
         """Every node's gradient from the output down, with the terms that add up to it."""
         ev = self.evaluation
-        steps = []
-        for node in reversed(self.graph.nodes):
-            terms = []
-            for c in self.graph.consumers(node.id):
-                consumer = self.graph.node(c)
-                k = consumer.inputs.index(node.id)
-                terms.append((c, float(ev.grads[c]), float(ev.local[c, k])))
-            steps.append(GradStep(node, tuple(terms), float(ev.grads[node.id])))
-        return steps
+        return [
+            GradStep(
+                node, compgraph.consumer_terms(self.graph, ev, node.id), float(ev.grads[node.id])
+            )
+            for node in reversed(self.graph.nodes)
+        ]
 
     def value(self, node_id: str) -> float:
         """A node's forward value at the point."""

@@ -40,6 +40,7 @@ from .mathlang import (
     variables,
     walk,
 )
+from .text import listed
 
 if TYPE_CHECKING:
     import torch
@@ -442,28 +443,41 @@ def node_label(graph: Graph, node: GraphNode) -> str:
 def fanout_note(graph: Graph, node_id: str) -> str:
     """What a join of lanes means: `x feeds u₁ and u₂: its gradient adds both paths`."""
     users = [name(c) for c in graph.consumers(node_id)]
-    listed = ", ".join(users[:-1]) + " and " + users[-1]
-    return f"{name(node_id)} feeds {listed}: its gradient adds up over them"
+    return f"{name(node_id)} feeds {listed(users)}: its gradient adds up over them"
+
+
+def consumer_terms(
+    graph: Graph, ev: Evaluation, node_id: str
+) -> tuple[tuple[str, float, float], ...]:
+    """What flows back into a node: (consumer id, the consumer's gradient, the local
+    derivative of that edge) for each consumer; the node's gradient is the sum of the
+    products."""
+    terms = []
+    for c in graph.consumers(node_id):
+        k = graph.node(c).inputs.index(node_id)
+        terms.append((c, float(ev.grads[c]), float(ev.local[c, k])))
+    return tuple(terms)
+
+
+def gradient_sum(node_id: str, terms: tuple[tuple[str, float, float], ...]) -> tuple[str, str]:
+    """A node's gradient written out from `consumer_terms`: the symbols
+    (`u₂.grad·∂u₂/∂x + u₁.grad·∂u₁/∂x`) and the numbers (`1·(−0.95) + (−1.26)·0.31`)."""
+    who = name(node_id)
+    symbols = " + ".join(f"{name(c)}.grad·∂{name(c)}/∂{who}" for c, _, _ in terms)
+    numbers = " + ".join(f"{paren(g)}·{paren(loc)}" for _, g, loc in terms)
+    return symbols, numbers
 
 
 def backward_line(graph: Graph, ev: Evaluation, node: GraphNode) -> str:
     """`x.grad = u₂.grad·∂u₂/∂x + u₁.grad·∂u₁/∂x = 1·(−0.95) + (−1.26)·0.31 = −1.34`."""
     if node.id == graph.output:
         return f"{name(node.id)}.grad = 1 (the output: d f / d f)"
-    terms, numbers = [], []
-    for c in graph.consumers(node.id):
-        consumer = graph.node(c)
-        k = consumer.inputs.index(node.id)
-        terms.append(f"{name(c)}.grad·∂{name(c)}/∂{name(node.id)}")
-        g, loc = float(ev.grads[c]), float(ev.local[c, k])
-        numbers.append(f"{_paren(g)}·{_paren(loc)}")
-    total = fmt(_number(ev.grads[node.id]))
-    if len(terms) == 1:
-        return f"{name(node.id)}.grad = {terms[0]} = {numbers[0]} = {total}"
-    return f"{name(node.id)}.grad = {' + '.join(terms)} = {' + '.join(numbers)} = {total}"
+    symbols, numbers = gradient_sum(node.id, consumer_terms(graph, ev, node.id))
+    return f"{name(node.id)}.grad = {symbols} = {numbers} = {fmt(_number(ev.grads[node.id]))}"
 
 
-def _paren(v: float) -> str:
+def paren(v: float) -> str:
+    """A value for a product: four digits, in parentheses when negative."""
     text = fmt(v if math.isfinite(v) else None)
     return f"({text})" if text.startswith("-") else text
 

@@ -231,7 +231,8 @@ class BreakdownScreen(Screen["Carried | None"]):
             field.display = False
 
     def _grad_prompt(self, step: GradStep) -> Text:
-        from ..core.compgraph import name
+        from ..core.compgraph import gradient_sum, name
+        from ..core.text import listed
 
         head = Text(
             f"Backward pass · node {self.position + 1} of {len(self.steps)}\n", style="bold"
@@ -242,13 +243,12 @@ class BreakdownScreen(Screen["Carried | None"]):
                 f"{who}.grad = 1: the output's gradient with respect to itself. Enter goes on."
             )
             return head
-        symbols = " + ".join(f"{name(c)}.grad·∂{name(c)}/∂{who}" for c, _, _ in step.terms)
-        numbers = " + ".join(f"{_paren(g)}·{_paren(loc)}" for _, g, loc in step.terms)
+        symbols, numbers = gradient_sum(step.node.id, step.terms)
         head.append(f"{who}.grad = {symbols} = {numbers} = ?")
         if step.joins:
-            users = [name(c) for c, _, _ in step.terms]
+            users = listed([name(c) for c, _, _ in step.terms])
             head.append(
-                f"\n{who} feeds {', '.join(users[:-1])} and {users[-1]}: its gradient is the sum "
+                f"\n{who} feeds {users}: its gradient is the sum "
                 "(+=) of what comes back along each path.",
                 style="yellow",
             )
@@ -269,8 +269,7 @@ class BreakdownScreen(Screen["Carried | None"]):
         for route, product in paths:
             text.append(f"  {route}:  {pretty_text(product)}\n")
         text.append(f"d/d{name(b.wrt)} = {pretty_text(total)}\n", style="bold green")
-        on_paths = {(n.id, k) for path in b.graph.paths(b.wrt) for n, k in path}
-        if b.revealed & on_paths:
+        if b.shown_on_paths():
             text.append(
                 "You were shown some of these local derivatives (F3): carried back, the "
                 "exercise counts as shown, not solved; F4 then gives fresh numbers.\n",
@@ -386,8 +385,7 @@ class BreakdownScreen(Screen["Carried | None"]):
             assert b is not None
             from ..core.mathlang import to_text
 
-            on_paths = {(n.id, k) for path in b.graph.paths(b.wrt) for n, k in path}
-            self.result = Carried(to_text(b.assembled()[1]), len(b.revealed & on_paths))
+            self.result = Carried(to_text(b.assembled()[1]), b.shown_on_paths())
             self._say(Text(f"{shown}: the derivative's value at the point.", style="magenta"))
             self.set_focus(None)
         self._refresh_all()
@@ -416,10 +414,3 @@ class BreakdownScreen(Screen["Carried | None"]):
     def action_leave(self) -> None:
         """Back to the exercise, carrying nothing."""
         self.dismiss(None)
-
-
-def _paren(v: float) -> str:
-    from ..core.compgraph import fmt
-
-    text = fmt(v)
-    return f"({text})" if text.startswith("-") else text

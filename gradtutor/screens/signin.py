@@ -87,11 +87,6 @@ class SignInScreen(Screen[None]):
             return True
         return False
 
-    @on(Input.Submitted, "#sign-in-name")
-    def name_given(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#sign-in-pin", Input).focus()
-
     @on(Input.Submitted, "#sign-in-pin")
     def pin_given(self, event: Input.Submitted) -> None:
         event.stop()

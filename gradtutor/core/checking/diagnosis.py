@@ -7,8 +7,9 @@ from typing import Any
 
 import torch
 
-from .. import mathlang
+from .. import compgraph, mathlang
 from ..mathlang import Node
+from ..text import listed
 from .reference import DTYPE, KINK_MARGIN, DerivativeReference, autograd_at
 from .verdict import ATOL, RTOL
 
@@ -84,8 +85,6 @@ def diagnose(ref: DerivativeReference, got: torch.Tensor) -> str | None:
 def _graph_of(ref: DerivativeReference) -> Any:
     """The function's computation graph with its numbers at the sample points (None
     when it cannot be built, or is too large to try every edge quickly)."""
-    from .. import compgraph
-
     try:
         graph = compgraph.build_graph(ref.function)
         if len(graph.nodes) > 60:  # each edit is a backward pass: keep wrong answers quick
@@ -98,8 +97,6 @@ def _graph_of(ref: DerivativeReference) -> Any:
 def _missing_factor(ref: DerivativeReference, got: torch.Tensor, built: Any) -> str | None:
     """An answer equal to the derivative with one edge's local derivative replaced by 1
     forgot that chain factor."""
-    from .. import compgraph
-
     graph, ev = built
     name = compgraph.name
     for node, inp, k in graph.edges():
@@ -127,8 +124,6 @@ def _missing_factor(ref: DerivativeReference, got: torch.Tensor, built: Any) -> 
 def _missing_path(ref: DerivativeReference, got: torch.Tensor, built: Any) -> str | None:
     """An answer equal to the derivative with one path of a fan-out left out (its edge
     replaced by 0) followed only the other uses of that value."""
-    from .. import compgraph
-
     graph, ev = built
     for node, inp, k in graph.edges():
         users = graph.consumers(inp)
@@ -140,7 +135,7 @@ def _missing_path(ref: DerivativeReference, got: torch.Tensor, built: Any) -> st
         ):
             shown = mathlang.pretty_text(graph.node(inp).expr)
             places = [mathlang.pretty_text(graph.node(u).expr) for u in users]
-            where = ", ".join(places[:-1]) + " and " + places[-1]
+            where = listed(places)
             f = node.formula
             product = (
                 isinstance(f, mathlang.BinOp)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from ..problems import Problem, ProblemList
 from ..sizes import NetworkSize
+from ..text import listed
 from ..tomlspec import Key
 
 FORMAT_VERSION = 1
@@ -379,7 +380,7 @@ class Pack:
     def titles(self, lesson_ids: Iterable[str]) -> str:
         """Lessons named as people read them: `Derivatives as slopes and The chain rule`."""
         names = [le.title if (le := self.lesson(i)) is not None else i for i in lesson_ids]
-        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return listed(names)
 
     def requirements(self, lesson: Lesson) -> tuple[str, ...]:
         """The lessons that must be completed before `lesson` opens."""
