@@ -30,11 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
 MIN_PIN = 4
 MAX_PIN = 64
 MAX_NAME = 80
@@ -112,15 +107,11 @@ class ClassRoom:
 
     @contextlib.contextmanager
     def _locked(self, home: Path) -> Iterator[None]:
+        from .progress.store import locked
+
         home.mkdir(parents=True, exist_ok=True)
-        with open(home / "account.lock", "a+b") as lock:
-            if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        with locked(home / "account.lock"):
+            yield
 
     def sign_in(self, name: str, pin: str, now: float | None = None) -> SignIn:
         """Register a new name with its PIN, or check the PIN of a known one."""
@@ -274,12 +265,11 @@ def read_export(path: Path) -> tuple[str, dict[str, Any]]:
         raise ClassError(f"{path}: the export has no learner name")
     if not isinstance(progress, dict):
         raise ClassError(f"{path}: the export has no progress document")
-    from .progress import SCHEMA_VERSION, migrate, repair
+    from .progress import upgraded
 
-    document, _ = repair(progress)
-    if document is None or not 1 <= document["version"] <= SCHEMA_VERSION:
+    document = upgraded(progress)
+    if document is None:
         raise ClassError(
             f"{path}: the progress in the export has a layout this gradtutor does not read"
         )
-    migrate(document)
     return name, document

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .classroom import ClassError, ClassRoom, fold_name, read_export
+from .progress import empty, exercise_records, upgraded
 
 TOP = 3
 """Wrong answers and feedback listed per exercise."""
@@ -94,8 +95,6 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
                 warnings.append(f"{path}: not a class directory (no learners/ in it); skipped")
             for name, home in members:
                 if not (home / "progress.json").exists():  # signed in, nothing done yet
-                    from .progress import empty
-
                     add(name, empty(), str(path))
                     continue
                 progress = _read_progress(home / "progress.json")
@@ -117,16 +116,10 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
 def _read_progress(path: Path) -> dict[str, Any] | None:
     import json
 
-    from .progress import SCHEMA_VERSION, migrate, repair
-
     try:
-        document, _ = repair(json.loads(path.read_text(encoding="utf-8")))
+        return upgraded(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
-    if document is None or not 1 <= document["version"] <= SCHEMA_VERSION:
-        return None
-    migrate(document)
-    return document
 
 
 def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
@@ -147,15 +140,6 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
                 have["mistakes"] = (have.get("mistakes", []) + record.get("mistakes", []))[-10:]
 
 
-def _exercise_records(progress: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
-    out = []
-    for pack_id, pack in progress.get("packs", {}).items():
-        for lesson_id, lesson in pack.get("lessons", {}).items():
-            for ex_id, record in lesson.get("exercises", {}).items():
-                out.append((pack_id, lesson_id, ex_id, record))
-    return out
-
-
 def build(paths: list[Path], pack_dirs: list[Path] | None = None) -> Report:
     """The report over `paths`; exercises in the order of the packs in `pack_dirs` (those
     the learners touched), then any others by id."""
@@ -168,7 +152,7 @@ def build(paths: list[Path], pack_dirs: list[Path] | None = None) -> Report:
                 stats[pack.id, lesson.id, ex.id] = ExerciseStats(pack.id, lesson.id, ex.id, title)
     touched: set[tuple[str, str, str]] = set()
     for learner in learners:
-        for pack_id, lesson_id, ex_id, record in _exercise_records(learner.progress):
+        for pack_id, lesson_id, ex_id, record in exercise_records(learner.progress):
             key = (pack_id, lesson_id, ex_id)
             entry = stats.setdefault(key, ExerciseStats(*key))
             attempts = int(record.get("attempts", 0))
@@ -209,7 +193,7 @@ def _packs(pack_dirs: list[Path]) -> list[Any]:
 
 def learner_row(learner: Learner, packs: list[str]) -> dict[str, Any]:
     """One learner's totals: the CSV row."""
-    records = _exercise_records(learner.progress)
+    records = exercise_records(learner.progress)
     completed = sum(
         bool(lesson.get("completed"))
         for pack in learner.progress.get("packs", {}).values()

@@ -40,10 +40,12 @@ from .document import (
     REVEAL_AFTER,
     SCHEMA_VERSION,
     empty,
+    exercise_records,
     migrate,
     new_learner_id,
     practice_step,
     repair,
+    upgraded,
 )
 from .states import (
     LessonState,
@@ -64,7 +66,9 @@ __all__ = [
     "RAISE_AFTER",
     "REVEAL_AFTER",
     "SCHEMA_VERSION",
+    "exercise_records",
     "repair",
+    "upgraded",
     "ExerciseProgress",
     "HomeUnusable",
     "LessonState",

@@ -80,7 +80,7 @@ def _v2_to_v3(data: dict[str, Any]) -> None:
     """Version 3 counts rounds: each exercise record gains `round` (0: the learner's first
     variant), `variants_solved`, and `current`, this round's own record (so far the only
     round, a copy of the totals). Nothing is removed."""
-    for record in _exercise_records(data):
+    for *_, record in exercise_records(data):
         record.setdefault("round", 0)
         record.setdefault("variants_solved", 1 if record.get("solved") is True else 0)
         record.setdefault("current", {key: record[key] for key in ROUND_KEYS if key in record})
@@ -90,19 +90,23 @@ def _v3_to_v4(data: dict[str, Any]) -> None:
     """Version 4 remembers mistakes: each exercise record gains `mistakes`, the last few
     wrong answers with what they were told (none are known for older attempts). Nothing
     is removed."""
-    for record in _exercise_records(data):
+    for *_, record in exercise_records(data):
         record.setdefault("mistakes", [])
 
 
-def _exercise_records(data: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for pack in data.get("packs", {}).values():
-        if not isinstance(pack, dict):
+def exercise_records(data: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Every exercise record of a document with its ids: (pack, lesson, exercise, record);
+    entries of the wrong shape are passed over."""
+    out: list[tuple[str, str, str, dict[str, Any]]] = []
+    for pack_id, pack in data.get("packs", {}).items():
+        if not isinstance(pack, dict) or not isinstance(pack.get("lessons", {}), dict):
             continue
-        for lesson in pack.get("lessons", {}).values():
+        for lesson_id, lesson in pack.get("lessons", {}).items():
             if not isinstance(lesson, dict) or not isinstance(lesson.get("exercises"), dict):
                 continue
-            out.extend(r for r in lesson["exercises"].values() if isinstance(r, dict))
+            for ex_id, record in lesson["exercises"].items():
+                if isinstance(record, dict):
+                    out.append((pack_id, lesson_id, ex_id, record))
     return out
 
 
@@ -292,3 +296,13 @@ def repair(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
     data = repair.nonfinite(data, "")
     repair.document(data)
     return data, repair.dropped
+
+
+def upgraded(data: Any) -> dict[str, Any] | None:
+    """A progress document read from elsewhere (an export, a class directory), repaired
+    and migrated to SCHEMA_VERSION; None when it is not one this version reads."""
+    document, _ = repair(data)
+    if document is None or not 1 <= document["version"] <= SCHEMA_VERSION:
+        return None
+    migrate(document)
+    return document

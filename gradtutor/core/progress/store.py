@@ -225,16 +225,10 @@ class ProgressStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+b") as lock:
-            if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                if not self._cleaned:
-                    self._remove_stale_temp_files()
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        with locked(self.lock_path):
+            if not self._cleaned:
+                self._remove_stale_temp_files()
+            yield
 
     def _remove_stale_temp_files(self) -> None:
         """Temporary files left by a writer that was killed: every writer holds the lock
@@ -478,6 +472,20 @@ class ProgressStore:
 
 
 _NEW_ROUND: dict[str, Any] = {"solved": False, "attempts": 0, "hints": 0, "revealed": False}
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a lock file (flock; every process that writes beside
+    it takes the same lock first)."""
+    with open(lock_path, "a+b") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def write_atomically(target: Path, payload: bytes, prefix: str) -> None:
