@@ -106,6 +106,21 @@ async def _open_lesson(pilot):
     await settle(pilot)
 
 
+async def _open_breakdown(pilot):
+    """The demo lesson, its first exercise focused, F5: (the exercise, the breakdown)."""
+    from gradtutor.screens.breakdown import BreakdownScreen
+    from gradtutor.widgets.exercise import ExerciseView
+
+    await _open_lesson(pilot)
+    product = pilot.app.screen.query(ExerciseView).first()
+    product.focus_answer()
+    await pilot.press("f5")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, BreakdownScreen)
+    return product, screen
+
+
 async def test_f5_opens_the_breakdown_on_derivatives_only(isolated_home):
     from gradtutor.app import create_app
     from gradtutor.screens.breakdown import BreakdownScreen
@@ -131,18 +146,10 @@ async def test_f5_opens_the_breakdown_on_derivatives_only(isolated_home):
 
 async def test_a_breakdown_walked_through_carries_the_answer_back(isolated_home):
     from gradtutor.app import create_app
-    from gradtutor.screens.breakdown import BreakdownScreen
-    from gradtutor.widgets.exercise import ExerciseView
 
     app = create_app(pack_dirs=[DEMO], home=isolated_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _open_lesson(pilot)
-        product = app.screen.query(ExerciseView).first()
-        product.focus_answer()
-        await pilot.press("f5")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, BreakdownScreen)
+        product, screen = await _open_breakdown(pilot)
         for answer in ("cos(x)", "u1", "x"):
             await pilot.press(*answer, "enter")
             await settle(pilot)
@@ -164,18 +171,10 @@ async def test_a_breakdown_walked_through_carries_the_answer_back(isolated_home)
 
 async def test_local_derivatives_shown_make_the_carried_answer_a_shown_solution(isolated_home):
     from gradtutor.app import create_app
-    from gradtutor.screens.breakdown import BreakdownScreen
-    from gradtutor.widgets.exercise import ExerciseView
 
     app = create_app(pack_dirs=[DEMO], home=isolated_home)
     async with app.run_test(size=(100, 40)) as pilot:
-        await _open_lesson(pilot)
-        product = app.screen.query(ExerciseView).first()
-        product.focus_answer()
-        await pilot.press("f5")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, BreakdownScreen)
+        product, screen = await _open_breakdown(pilot)
         for _ in screen.edges:
             await pilot.press("f3")
             await settle(pilot)
