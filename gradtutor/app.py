@@ -91,6 +91,12 @@ class GradTutorApp(App[None]):
         self._write_lock = threading.Lock()
         self._writing = False
 
+    @property
+    def signing_in(self) -> bool:
+        """A served session nobody has signed in to yet: it offers signing in, quitting
+        and help, nothing else (no lesson, no stepper, not even from the palette)."""
+        return self.class_dir is not None and not self.learner_name
+
     def load(self) -> None:
         """Load the packs and the progress (also used by tests to reload)."""
         load_fence_cache(self.store.home / "cache" / "fences.json")
@@ -326,6 +332,8 @@ class GradTutorApp(App[None]):
 
     def open_lesson(self, pack: Pack, lesson: Lesson, replace: bool = False) -> None:
         """Open a lesson unless it is locked (then say what it waits for)."""
+        if self.signing_in:
+            return
         state = self.states(pack)[lesson.id]
         if state.status == "locked":
             self.notify(
@@ -350,12 +358,16 @@ class GradTutorApp(App[None]):
 
     def open_stepper(self, size: NetworkSize | None = None) -> None:
         """Open the network stepper (on the default network unless told otherwise)."""
+        if self.signing_in:
+            return
         from .screens.stepper import StepperScreen
 
         self.push_screen(StepperScreen(size or NetworkSize()))
 
     def open_training(self, block: TrainingBlock) -> None:
         """Open a training view."""
+        if self.signing_in:
+            return
         from .screens.training import TrainingScreen
 
         self.push_screen(TrainingScreen(block))
@@ -366,7 +378,12 @@ class GradTutorApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: Textual's own commands, and every key of the screen in use (so the
-        keys the footer has no room for are one search away)."""
+        keys the footer has no room for are one search away). Before a served session's
+        sign-in: quitting and help only."""
+        if self.signing_in:
+            yield SystemCommand("Help", "How the tutor works (F1)", self.action_help)
+            yield SystemCommand("Quit", "Leave gradtutor (ctrl+q)", self.exit)
+            return
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
         for active in screen.active_bindings.values():

@@ -7,7 +7,6 @@ that need them import their core module inside the command.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .core.sizes import NetworkSize
+from .core.sizes import MAX_SESSIONS, MAX_SESSIONS_PER_ADDRESS, NetworkSize
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -102,7 +101,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="default 8000")
     p.add_argument("--public-url", metavar="URL", help="the address browsers use, behind a proxy")
     p.add_argument(
-        "--reset-pin", metavar="NAME", help="let NAME's next sign-in choose a new PIN, and exit"
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="another host name browsers may use for this server (repeatable)",
+    )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a proxy's address whose X-Forwarded-For entry names the browser (repeatable)",
+    )
+    p.add_argument("--max-sessions", type=int, default=MAX_SESSIONS, help=f"default {MAX_SESSIONS}")
+    p.add_argument(
+        "--max-sessions-per-address",
+        type=int,
+        default=MAX_SESSIONS_PER_ADDRESS,
+        help=f"default {MAX_SESSIONS_PER_ADDRESS}",
+    )
+    p.add_argument(
+        "--reset-pin",
+        metavar="NAME",
+        help="print a one-time PIN for NAME (who then chooses a new PIN), and exit",
     )
 
     p = sub.add_parser(
@@ -351,6 +373,16 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """True when two paths name one file (through links too)."""
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
 def _export(args: argparse.Namespace, store: Any) -> int:
     """`gradtutor progress --export FILE [--name NAME]`."""
     import getpass
@@ -373,8 +405,20 @@ def _export(args: argparse.Namespace, store: Any) -> int:
         if pack is not None and pack.id in progress.pack_ids():
             packs.append({"id": pack.id, "title": pack.title, "version": pack.version})
     document = export_document(progress.data, name, packs)
-    try:
-        args.export.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    target = Path(args.export)
+    live = {store.path, store.lock_path}
+    if any(_same_file(target, path) for path in live):
+        return usage_error(
+            "progress",
+            f"{target} is your live progress file; export to another file (say, hand-in.json)",
+        )
+    if target.is_dir():
+        return usage_error("progress", f"{target} is a directory; name a file to write")
+    from .core.progress.store import write_atomically
+
+    payload = json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8")
+    try:  # a new file renamed into place: never written through a link, never half
+        write_atomically(target.absolute(), payload, ".export-")
     except OSError as exc:
         return usage_error("progress", f"cannot write {args.export}: {exc.strerror or exc}")
     print(f"Wrote the progress of {document['name']} to {args.export}: hand this file in.")
@@ -390,13 +434,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     class_dir = (args.class_dir or home_dir() / "class").resolve()
     if args.reset_pin is not None:
+        from .core.classroom import ONE_TIME_PIN_DAYS
+
         try:
-            done = ClassRoom(class_dir).reset_pin(args.reset_pin)
-        except ClassError as exc:
+            one_time = ClassRoom(class_dir).reset_pin(args.reset_pin)
+        except (ClassError, OSError) as exc:
             return usage_error("serve", str(exc))
-        if not done:
+        if one_time is None:
             return usage_error("serve", f"no learner {args.reset_pin!r} in {class_dir}")
-        print(f"The next sign-in of {args.reset_pin} chooses a new PIN; progress is kept.")
+        print(
+            f"One-time PIN for {args.reset_pin}: {one_time}\n"
+            f"Hand it to the learner: it signs them in once (within {ONE_TIME_PIN_DAYS} days) "
+            "to choose a PIN of their own. Their old PIN no longer works; progress is kept."
+        )
         return EXIT_OK
     for directory in packs_of(args):
         if not (directory / "pack.toml").is_file():
@@ -405,46 +455,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
         class_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return usage_error("serve", f"cannot use {class_dir}: {exc.strerror or exc}")
+    if args.max_sessions < 1 or args.max_sessions_per_address < 1:
+        return usage_error("serve", "the session limits must be at least 1")
     try:
-        from textual_serve.server import Server
+        from .serving import ClassServer, student_addresses
     except ImportError:
         return usage_error("serve", "textual-serve is not installed (pip install textual-serve)")
     import socket
-    import subprocess
-    import tempfile
-    import time
+
+    from .zygote import Zygote
 
     with socket.socket() as probe:  # say so now, not after starting the session process
         try:
             probe.bind((args.host, args.port))
-        except OSError as exc:
-            return usage_error(
-                "serve", f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-            )
+        except (OSError, OverflowError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            return usage_error("serve", f"cannot listen on {args.host}:{args.port}: {why}")
     session = ["serve-session", "--class", str(class_dir)]
     for directory in packs_of(args):
         session += ["--pack", str(directory.resolve())]
     # one warm process forks the sessions, which share its torch (gradtutor/zygote.py)
-    socket_dir = Path(tempfile.mkdtemp(prefix="gradtutor-serve-"))
-    socket_path = socket_dir / "zygote.sock"
-    zygote = subprocess.Popen([sys.executable, "-m", "gradtutor.zygote", "run", str(socket_path)])
+    zygote = Zygote()
     try:
-        deadline = time.monotonic() + 120
-        while not socket_path.exists():
-            if zygote.poll() is not None or time.monotonic() > deadline:
-                return usage_error("serve", "the session process could not be started")
-            time.sleep(0.05)
-        command = [sys.executable, "-m", "gradtutor.zygote", "connect", str(socket_path), *session]
-        server = Server(
-            shlex.join(command),
+        if not zygote.start():
+            return usage_error("serve", "the session process could not be started")
+        server = ClassServer(
+            shlex.join(zygote.connect_command(session)),
             host=args.host,
             port=args.port,
-            title="gradtutor",
             public_url=args.public_url,
+            allow_hosts=args.allow_host,
+            max_sessions=args.max_sessions,
+            max_per_address=args.max_sessions_per_address,
+            trusted_proxies=args.trusted_proxy,
         )
-        print(
-            f"Serving gradtutor at http://{args.host}:{args.port} (class: {class_dir}); ctrl+c stops."
-        )
+        where = [args.public_url] if args.public_url else student_addresses(args.host, args.port)
+        print(f"Serving gradtutor (class: {class_dir}); ctrl+c stops. Students open:")
+        for address in where:
+            print(f"  {address}")
+        sys.stdout.flush()
         try:
             server.serve()
         except OSError as exc:
@@ -452,12 +501,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "serve", f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}"
             )
     finally:
-        zygote.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            zygote.wait(timeout=5)
-        with contextlib.suppress(OSError):
-            socket_path.unlink()
-            socket_dir.rmdir()
+        zygote.stop()
     return EXIT_OK
 
 

@@ -23,7 +23,9 @@ class LessonCommands(Provider):
 
     def _commands(self) -> list[tuple[str, object, str]]:
         app = self.tutor
-        out = []
+        out: list[tuple[str, object, str]] = []
+        if app.signing_in:
+            return out
         for pack in app.packs:
             states = app.states(pack)
             for lesson in pack.lessons:

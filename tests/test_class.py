@@ -97,16 +97,17 @@ def test_short_pins_and_empty_names_are_refused(tmp_path):
     assert not (tmp_path / "learners").exists() or not any((tmp_path / "learners").iterdir())
 
 
-def test_reset_pin_lets_the_next_sign_in_choose_and_keeps_progress(tmp_path):
+def test_reset_pin_gives_a_one_time_pin_and_keeps_progress(tmp_path):
     room = ClassRoom(tmp_path)
     home = room.sign_in("Ada", "1234").home
     ProgressStore(home).record_answer("p", "l", "e", True)
-    assert room.reset_pin("ADA") and not room.reset_pin("nobody")
-    assert room.sign_in("Ada", "5678").ok
-    assert not room.sign_in("Ada", "1234").ok
+    one_time = room.reset_pin("ADA")
+    assert one_time and len(one_time) >= 8 and room.reset_pin("nobody") is None
+    assert not room.sign_in("Ada", "5678").ok  # nobody else chooses Ada's PIN
+    assert not room.sign_in("Ada", "1234").ok  # and the old one is gone
     assert ProgressStore(home).load().exercise("p", "l", "e").solved
     result = run_cli("serve", "--class", str(tmp_path), "--reset-pin", "ada")
-    assert result.returncode == 0 and "new PIN" in result.stdout
+    assert result.returncode == 0 and "One-time PIN for ada: " in result.stdout
     assert run_cli("serve", "--class", str(tmp_path), "--reset-pin", "zed").returncode == 2
 
 
@@ -311,7 +312,7 @@ async def test_sign_in_opens_the_learners_own_progress(tmp_path):
         json.loads(line)["event"]
         for line in (class_dir / "activity.jsonl").read_text().splitlines()
     ]
-    assert events == ["session-open", "refused", "signed-in"]
+    assert events == ["session-open", "wrong-pin", "signed-in"]
     assert not (class_dir / "progress.json").exists()  # no progress before a sign-in
 
 

@@ -143,7 +143,7 @@ def test_a_class_signs_in_solves_and_is_reported_in_a_real_browser(tmp_path):
             intruder.keyboard.press("Tab")
             intruder.keyboard.type(WRONG_PIN)
             intruder.keyboard.press("Enter")
-            _wait(lambda: _count(class_dir, "refused") == 1, "the refusal")
+            _wait(lambda: _count(class_dir, "wrong-pin") == 1, "the refusal")
             assert _count(class_dir, "signed-in") == 0 and _count(class_dir, "registered") == 1
             account = json.loads((home / "account.json").read_text(encoding="utf-8"))
             assert account["failures"] == 1

@@ -12,7 +12,14 @@ terminal:
 The PIN is never written in clear. Repeated wrong PINs are slowed down: after
 FREE_FAILURES wrong ones in a row, each further attempt must wait twice as long as the
 last (from 2 s, at most MAX_WAIT), counted on disk so that a new browser session does
-not reset it. A right PIN resets the count.
+not reset it; during a wait every PIN, the right one too, is refused. A right PIN resets
+the count. The account remembers the addresses the wrong PINs came from, for the
+instructor (`gradtutor report`, the serve log).
+
+`gradtutor serve --reset-pin NAME` replaces the PIN by a random one-time PIN that the
+instructor hands over: it lets the learner in once, for ONE_TIME_PIN_DAYS, to choose a
+PIN of their own (subject to the same slow-down). An account file that cannot be read is
+refused at sign-in, kept as it is, and repaired by a reset; it is never registered anew.
 """
 
 from __future__ import annotations
@@ -30,9 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .safefile import load_json, read_bounded, read_json
+from .sizes import MAX_NAME_CHARS, MAX_PIN_CHARS
+
 MIN_PIN = 4
-MAX_PIN = 64
-MAX_NAME = 80
+MAX_PIN = MAX_PIN_CHARS
+MAX_NAME = MAX_NAME_CHARS
 FREE_FAILURES = 3
 MAX_WAIT = 300.0
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -84,7 +94,9 @@ def hash_pin(pin: str, salt: bytes) -> str:
 @dataclass(frozen=True)
 class SignIn:
     """The outcome of a sign-in: `home` is the learner's progress directory when it
-    succeeded; otherwise `message` says why not."""
+    succeeded; otherwise `message` says why not. `choose_pin` is set when a one-time
+    PIN was given: the learner must choose their own before going on. `locked_out`
+    names the addresses that failed when this refusal started a wait."""
 
     ok: bool
     message: str
@@ -92,6 +104,107 @@ class SignIn:
     name: str = ""
     new: bool = False
     wait: float = 0.0
+    choose_pin: bool = False
+    unreadable: bool = False
+    locked_out: tuple[str, ...] = ()
+
+
+ONE_TIME_PIN_DAYS = 7
+"""How long a one-time PIN printed by `--reset-pin` stays valid, unless used."""
+ONE_TIME_PIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""No 0/O or 1/I: a PIN read aloud or copied from paper."""
+MAX_FAILED_ADDRESSES = 16
+"""Addresses remembered per account for the instructor (the most recent)."""
+LOG_PER_ADDRESS = 30
+"""Lines one address may add to `activity.jsonl` per minute before signing in."""
+LOG_TOTAL = 300
+"""Lines all visitors who are not signed in may add per minute."""
+UNREADABLE = "This account cannot be read; ask your instructor."
+
+
+def lockout_wait(failures: int) -> float:
+    """Seconds to wait after `failures` wrong PINs in a row: none for the first
+    FREE_FAILURES - 1, then 2 s doubling, at most MAX_WAIT (never an overflow)."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    exponent = min(failures - FREE_FAILURES + 1, 30)  # 2**30 s is already past MAX_WAIT
+    return min(MAX_WAIT, 2.0**exponent)
+
+
+def safe_text(text: str, limit: int = MAX_NAME) -> str:
+    """Text from a file or a visitor made safe to print, log or put in a cell: control,
+    format (bidi overrides) and other invisible characters replaced by `\\u{...}`
+    escapes, runs of white space made one space, at most `limit` characters."""
+    out = []
+    for ch in " ".join(str(text).split()):
+        if unicodedata.category(ch).startswith("C"):
+            out.append(f"\\u{{{ord(ch):04x}}}")
+        else:
+            out.append(ch)
+    cleaned = "".join(out)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def short_hash(text: str) -> str:
+    """12 hex digits of SHA-256: enough to tell two refused names apart, not to read one."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _is_hex(value: Any, digits: int) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) == digits
+        and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def _number(value: Any) -> float | None:
+    if type(value) in (int, float) and value == value and abs(value) < 1e15:
+        return float(value)
+    return None
+
+
+class _Account:
+    """An account file as read: `state` is "new" (no file), "ok" (a PIN hash),
+    "reset" (waiting for a one-time PIN, or given one) or "unreadable"."""
+
+    def __init__(self, data: Any, exists: bool) -> None:
+        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
+        self.state = "new" if not exists else _account_state(data)
+
+    @property
+    def failures(self) -> int:
+        value = self.data.get("failures", 0)
+        return value if type(value) is int and 0 <= value < 10**9 else 0
+
+    @property
+    def locked_until(self) -> float:
+        return _number(self.data.get("locked_until", 0)) or 0.0
+
+
+def _account_state(data: Any) -> str:
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return "unreadable"
+    if not isinstance(data.get("folded"), str):
+        return "unreadable"
+    for key in ("failures",):
+        if key in data and type(data[key]) is not int:
+            return "unreadable"
+    if "locked_until" in data and _number(data["locked_until"]) is None:
+        return "unreadable"
+    if "hash" in data or "salt" in data:
+        if _is_hex(data.get("hash"), 64) and _is_hex(data.get("salt"), 32):
+            return "ok"
+        return "unreadable"
+    if "otp_hash" in data or "otp_salt" in data or "otp_expires" in data:
+        if (
+            _is_hex(data.get("otp_hash"), 64)
+            and _is_hex(data.get("otp_salt"), 32)
+            and _number(data.get("otp_expires")) is not None
+        ):
+            return "reset"
+        return "unreadable"
+    return "reset"  # the first edition's reset: no hash, so a one-time PIN is needed
 
 
 class ClassRoom:
@@ -113,8 +226,23 @@ class ClassRoom:
         with locked(home / "account.lock"):
             yield
 
-    def sign_in(self, name: str, pin: str, now: float | None = None) -> SignIn:
-        """Register a new name with its PIN, or check the PIN of a known one."""
+    @staticmethod
+    def _read_account(home: Path) -> _Account:
+        path = home / "account.json"
+        try:
+            return _Account(read_json(path, 1_000_000), True)
+        except FileNotFoundError:
+            return _Account(None, False)
+        except (OSError, ValueError):
+            return _Account(None, True)
+
+    def sign_in(self, name: str, pin: str, now: float | None = None, address: str = "") -> SignIn:
+        """Register a new name with its PIN, or check the PIN of a known one.
+
+        Never raises for what is in the account file: an account that cannot be read
+        is refused with UNREADABLE and left as it is, and an error while checking a PIN
+        is a refusal that still counts as a wrong PIN.
+        """
         now = time.time() if now is None else now
         try:
             folded = check_name(name)
@@ -124,75 +252,242 @@ class ClassRoom:
             return SignIn(False, f"A PIN has {MIN_PIN} to {MAX_PIN} characters.")
         home = self.learners / directory_name(folded)
         with self._locked(home):
-            account = _read_json(home / "account.json") or {}
-            if account.get("folded", folded) != folded:  # a hash collision: never share
+            account = self._read_account(home)
+            if account.state == "unreadable":
+                return SignIn(False, UNREADABLE, name=name, unreadable=True)
+            data = account.data
+            if data.get("folded", folded) != folded:  # a hash collision: never share
                 return SignIn(False, "This name cannot be used here; add a letter to it.")
-            wait = float(account.get("locked_until", 0)) - now
+            wait = account.locked_until - now
             if wait > 0:
                 return SignIn(
                     False, f"Too many wrong PINs: wait {wait:.0f} s and try again.", wait=wait
                 )
-            if not account.get("hash"):  # new, or reset by the instructor
+            if account.state == "new":
                 salt = secrets.token_bytes(16)
-                account.update(
-                    {
-                        "name": account.get("name") or " ".join(name.split()),
-                        "folded": folded,
-                        "salt": salt.hex(),
-                        "hash": hash_pin(pin, salt),
-                        "scrypt": SCRYPT,
-                        "failures": 0,
-                        "locked_until": 0,
-                    }
-                )
-                new = "created" not in account
-                account.setdefault("created", now)
-                _write_json(home / "account.json", account)
-                return SignIn(True, "Welcome.", home, account["name"], new=new)
-            salt = bytes.fromhex(account["salt"])
-            if hmac.compare_digest(hash_pin(pin, salt), account["hash"]):
-                account["failures"], account["locked_until"] = 0, 0
-                _write_json(home / "account.json", account)
-                return SignIn(True, "Welcome back.", home, account["name"])
-            failures = int(account.get("failures", 0)) + 1
-            account["failures"] = failures
-            delay = 0.0
-            if failures >= FREE_FAILURES:
-                delay = min(MAX_WAIT, 2.0 ** (failures - FREE_FAILURES + 1))
-                account["locked_until"] = now + delay
-            _write_json(home / "account.json", account)
-            later = f" Wait {delay:.0f} s before the next try." if delay else ""
-            return SignIn(False, f"That PIN is not right for {account['name']}.{later}", wait=delay)
+                data = {
+                    "name": " ".join(name.split()),
+                    "folded": folded,
+                    "salt": salt.hex(),
+                    "hash": hash_pin(pin, salt),
+                    "scrypt": SCRYPT,
+                    "failures": 0,
+                    "locked_until": 0,
+                    "created": now,
+                }
+                _write_json(home / "account.json", data)
+                return SignIn(True, "Welcome.", home, data["name"], new=True)
+            try:
+                right, expired = self._pin_matches(data, pin, now)
+            except Exception:  # a tampered field: refused, and counted below
+                right, expired = False, False
+            if right and account.state == "reset":
+                return SignIn(True, "Now choose your own PIN.", home, data["name"], choose_pin=True)
+            if right:
+                data["failures"], data["locked_until"] = 0, 0
+                data.pop("failed_from", None)
+                _write_json(home / "account.json", data)
+                return SignIn(True, "Welcome back.", home, data["name"])
+            return self._refuse(home, data, account, now, address, expired)
 
-    def reset_pin(self, name: str) -> bool:
-        """Let the next sign-in of `name` choose a new PIN (progress is kept). False when
-        no such learner is registered."""
-        home = self.home_of(name)
+    @staticmethod
+    def _pin_matches(data: dict[str, Any], pin: str, now: float) -> tuple[bool, bool]:
+        """(right, expired): the PIN against the account's hash, or its one-time PIN."""
+        if "hash" in data:
+            salt = bytes.fromhex(data["salt"])
+            return hmac.compare_digest(hash_pin(pin, salt), data["hash"]), False
+        if "otp_hash" not in data:
+            return False, False
+        salt = bytes.fromhex(data["otp_salt"])
+        right = hmac.compare_digest(hash_pin(pin.upper(), salt), data["otp_hash"])
+        expired = now > float(data["otp_expires"])
+        return right and not expired, right and expired
+
+    def _refuse(
+        self,
+        home: Path,
+        data: dict[str, Any],
+        account: _Account,
+        now: float,
+        address: str,
+        expired: bool,
+    ) -> SignIn:
+        failures = account.failures + 1
+        data["failures"] = failures
+        failed = data.get("failed_from")
+        failed = dict(failed) if isinstance(failed, dict) else {}
+        key = safe_text(address or "unknown", 64)
+        count = failed.pop(key, 0)
+        failed[key] = (count if type(count) is int else 0) + 1
+        data["failed_from"] = dict(list(failed.items())[-MAX_FAILED_ADDRESSES:])
+        delay = lockout_wait(failures)
+        data["locked_until"] = now + delay if delay else 0
+        _write_json(home / "account.json", data)
+        name = data["name"]
+        if expired:
+            message = f"The one-time PIN of {name} has expired: ask your instructor for a new one."
+        elif account.state == "reset" and "otp_hash" not in data:
+            message = (
+                f"The PIN of {name} was reset: ask your instructor for a one-time PIN "
+                "(gradtutor serve --reset-pin)."
+            )
+        else:
+            message = f"That PIN is not right for {name}."
+        if delay:
+            message += f" Wait {delay:.0f} s before the next try."
+        locked = tuple(data["failed_from"]) if failures == FREE_FAILURES else ()
+        return SignIn(False, message, name=name, wait=delay, locked_out=locked)
+
+    def choose_pin(self, name: str, one_time: str, pin: str, now: float | None = None) -> SignIn:
+        """After a one-time PIN: check it again, and make `pin` the learner's own."""
+        now = time.time() if now is None else now
+        if not MIN_PIN <= len(pin) <= MAX_PIN:
+            return SignIn(False, f"A PIN has {MIN_PIN} to {MAX_PIN} characters.")
+        if pin.upper() == one_time.upper():
+            return SignIn(False, "Choose a PIN of your own, not the one-time PIN.")
+        try:
+            home = self.home_of(name)
+        except ClassError as exc:
+            return SignIn(False, str(exc))
         with self._locked(home):
-            account = _read_json(home / "account.json")
-            if not account:
-                return False
-            for key in ("hash", "salt"):
-                account.pop(key, None)
-            account["failures"], account["locked_until"] = 0, 0
-            _write_json(home / "account.json", account)
-        return True
+            account = self._read_account(home)
+            if account.state != "reset":
+                return SignIn(False, UNREADABLE, unreadable=account.state == "unreadable")
+            data = account.data
+            try:
+                right, _ = self._pin_matches(data, one_time, now)
+            except Exception:
+                right = False
+            if not right:
+                return SignIn(False, "The one-time PIN is no longer valid; sign in again.")
+            salt = secrets.token_bytes(16)
+            for key in ("otp_hash", "otp_salt", "otp_expires"):
+                data.pop(key, None)
+            data.update({"salt": salt.hex(), "hash": hash_pin(pin, salt), "scrypt": SCRYPT})
+            data["failures"], data["locked_until"] = 0, 0
+            data.pop("failed_from", None)
+            _write_json(home / "account.json", data)
+            return SignIn(True, "Your new PIN is set.", home, data["name"])
 
-    def log(self, event: str, name: str = "") -> None:
+    def reset_pin(self, name: str, now: float | None = None) -> str | None:
+        """A new one-time PIN for `name` (None when no such learner): their old PIN
+        stops working, the one-time PIN lets them in once to choose their own, for
+        ONE_TIME_PIN_DAYS. An unreadable account is rewritten around it; progress is
+        kept either way."""
+        now = time.time() if now is None else now
+        folded = check_name(name)
+        home = self.learners / directory_name(folded)
+        if not home.is_dir():
+            return None
+        with self._locked(home):
+            account = self._read_account(home)
+            if account.state == "new" and not (home / "progress.json").exists():
+                return None
+            data = account.data if account.state in ("ok", "reset") else {}
+            data.setdefault("name", " ".join(name.split()))
+            data.setdefault("created", now)
+            data["folded"] = folded
+            for key in ("hash", "salt", "failed_from"):
+                data.pop(key, None)
+            one_time = "".join(secrets.choice(ONE_TIME_PIN_ALPHABET) for _ in range(10))
+            salt = secrets.token_bytes(16)
+            data.update(
+                {
+                    "otp_salt": salt.hex(),
+                    "otp_hash": hash_pin(one_time, salt),
+                    "otp_expires": now + ONE_TIME_PIN_DAYS * 86400,
+                    "scrypt": SCRYPT,
+                    "failures": 0,
+                    "locked_until": 0,
+                }
+            )
+            _write_json(home / "account.json", data)
+        self.log("pin-reset", data["name"])
+        return one_time
+
+    def log(self, event: str, name: str = "", address: str = "", signed_in: bool = True) -> None:
         """One line of the class's activity log (`activity.jsonl`): a session opened,
-        a sign-in, a new learner, a wrong PIN. Never a PIN; best effort."""
-        line = json.dumps(
-            {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "event": event,
-                "name": name,
-            },
-            ensure_ascii=False,
-        )
+        a sign-in, a new learner, a wrong PIN, a reset. Never a PIN, and never a refused
+        name in clear (it may be a PIN typed into the wrong field: see `log_refused`).
+        Lines of visitors who are not signed in (`signed_in=False`) are rate-limited
+        per address and in total. Best effort."""
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "event": safe_text(event, 40),
+            "name": safe_text(name),
+        }
+        if address:
+            entry["address"] = safe_text(address, 64)
+        self._append(entry, None if signed_in else safe_text(address or "unknown", 64))
+
+    def log_refused(self, name: str, address: str = "") -> None:
+        """A refused sign-in: the name's length and a short hash, never the name."""
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "event": "refused",
+            "name_length": len(name),
+            "name_hash": short_hash(name),
+        }
+        if address:
+            entry["address"] = safe_text(address, 64)
+        self._append(entry, safe_text(address or "unknown", 64))
+
+    def _append(self, entry: dict[str, Any], limited_by: str | None) -> None:
+        line = json.dumps(entry, ensure_ascii=False)
         with contextlib.suppress(OSError):
             self.directory.mkdir(parents=True, exist_ok=True)
+            if limited_by is not None and not self._within_log_budget(limited_by):
+                return
             with open(self.directory / "activity.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
+
+    def _within_log_budget(self, address: str) -> bool:
+        """Count one line against this minute's budgets (shared by every session
+        through a locked file); False when either is spent."""
+        from .progress.store import locked
+
+        minute = int(time.time() // 60)
+        path = self.directory / "activity.budget.json"
+        with locked(self.directory / "activity.lock"):
+            try:
+                budget = read_json(path, 100_000)
+            except (OSError, ValueError):
+                budget = None
+            if not isinstance(budget, dict) or budget.get("minute") != minute:
+                budget = {"minute": minute, "total": 0, "by_address": {}}
+            by_address = budget.get("by_address")
+            if not isinstance(by_address, dict) or type(budget.get("total")) is not int:
+                budget = {"minute": minute, "total": 0, "by_address": {}}
+                by_address = budget["by_address"]
+            mine = by_address.get(address, 0)
+            if budget["total"] >= LOG_TOTAL or (type(mine) is int and mine >= LOG_PER_ADDRESS):
+                return False
+            by_address[address] = (mine if type(mine) is int else 0) + 1
+            budget["total"] += 1
+            _write_json(path, budget)
+        return True
+
+    def locked_out(self, now: float | None = None) -> list[tuple[str, int, list[str]]]:
+        """Accounts slowed down by wrong PINs: (name, wrong PINs in a row, the
+        addresses they came from), for the instructor."""
+        out = []
+        if self.learners.is_dir():
+            for home in sorted(self.learners.iterdir()):
+                account = self._read_account(home)
+                if account.state in ("ok", "reset") and account.failures >= FREE_FAILURES:
+                    failed = account.data.get("failed_from")
+                    addresses = [str(a) for a in failed] if isinstance(failed, dict) else []
+                    out.append((safe_text(account.data["name"]), account.failures, addresses))
+        return out
+
+    def unreadable_accounts(self) -> list[Path]:
+        """Account files that cannot be read (refused at sign-in until a reset)."""
+        out = []
+        if self.learners.is_dir():
+            for home in sorted(self.learners.iterdir()):
+                if home.is_dir() and self._read_account(home).state == "unreadable":
+                    out.append(home / "account.json")
+        return out
 
     def members(self) -> list[tuple[str, Path]]:
         """Every registered learner: (name, progress directory), by name."""
@@ -205,9 +500,22 @@ class ClassRoom:
         return sorted(out, key=lambda m: fold_name(m[0]))
 
 
+def tell_instructor(message: str) -> None:
+    """A line for the serve log: the terminal `gradtutor serve` runs in, reached through
+    the descriptor the session process was given (GRADTUTOR_SERVE_LOG_FD); nothing
+    outside a served session. Best effort."""
+    import os
+
+    fd = os.environ.get("GRADTUTOR_SERVE_LOG_FD", "")
+    if fd.isdigit():
+        stamp = time.strftime("%H:%M:%S")
+        with contextlib.suppress(OSError):
+            os.write(int(fd), f"[{stamp}] gradtutor serve: {safe_text(message, 400)}\n".encode())
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path)
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -242,13 +550,11 @@ def read_export(path: Path) -> tuple[str, dict[str, Any]]:
     """(learner name, progress document) of an export file; ClassError saying what is
     wrong with a file that is not one."""
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)
     except OSError as exc:
         raise ClassError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    if len(raw) > 20_000_000:
-        raise ClassError(f"{path}: too large for a progress export")
     try:
-        data = json.loads(raw)
+        data = load_json(raw)
     except ValueError as exc:
         raise ClassError(f"{path}: not JSON ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:

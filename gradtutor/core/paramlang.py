@@ -11,6 +11,7 @@ double, 6, printed without a decimal point).
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -29,8 +30,11 @@ SUBSTITUTION = re.compile(r"\{\{(.*?)\}\}", re.S)
 """`{{ EXPR }}` in text: `{{` opens, the first `}}` after it closes."""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str, names: frozenset[str]) -> tensorlang.TensorExpr:
-    """Validate an expression over `names` (the tensor language); raises TensorLangError."""
+    """Validate an expression over `names` (the tensor language); raises TensorLangError.
+
+    Parsed once per text and names: a `where` is evaluated for every draw."""
     return tensorlang.parse(text, names)
 
 

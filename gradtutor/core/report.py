@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classroom import ClassError, ClassRoom, fold_name, read_export
+from .classroom import ClassError, ClassRoom, fold_name, read_export, safe_text
 from .progress import empty, exercise_records, upgraded
+from .safefile import read_json
 
 TOP = 3
 """Wrong answers and feedback listed per exercise."""
@@ -75,6 +76,7 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
     warnings: list[str] = []
 
     def add(name: str, progress: dict[str, Any], source: str) -> None:
+        name = safe_text(name)  # from a file: no control or bidi character reaches a cell
         key = fold_name(name)
         if key in found:
             known = found[key]
@@ -93,6 +95,17 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
             members = room.members()
             if not members and not room.learners.is_dir():
                 warnings.append(f"{path}: not a class directory (no learners/ in it); skipped")
+            for name, failures, addresses in room.locked_out():
+                where = f" from {', '.join(addresses)}" if addresses else ""
+                warnings.append(
+                    f"{name}: {failures} wrong PINs in a row{where}; sign-ins wait. "
+                    f"`gradtutor serve --reset-pin {name!r}` gives them a one-time PIN"
+                )
+            for account in room.unreadable_accounts():
+                warnings.append(
+                    f"{account}: cannot be read, so that learner cannot sign in; "
+                    "`gradtutor serve --reset-pin NAME` repairs it, keeping the progress"
+                )
             for name, home in members:
                 if not (home / "progress.json").exists():  # signed in, nothing done yet
                     add(name, empty(), str(path))
@@ -114,10 +127,8 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
 
 
 def _read_progress(path: Path) -> dict[str, Any] | None:
-    import json
-
     try:
-        return upgraded(json.loads(path.read_text(encoding="utf-8")))
+        return upgraded(read_json(path))
     except (OSError, ValueError):
         return None
 
@@ -171,10 +182,10 @@ def build(paths: list[Path], pack_dirs: list[Path] | None = None) -> Report:
                 if not isinstance(mistake, dict):
                     continue
                 if isinstance(mistake.get("answer"), str) and mistake["answer"]:
-                    entry.wrong[mistake["answer"]] += 1
+                    entry.wrong[safe_text(mistake["answer"], 200)] += 1
                 said = mistake.get("feedback") or mistake.get("diagnosis")
                 if isinstance(said, str) and said:
-                    entry.said[said] += 1
+                    entry.said[safe_text(said, 500)] += 1
     exercises = [s for k, s in stats.items() if k in touched]
     packs = sorted({k[0] for k in touched})
     return Report(learners, exercises, packs, warnings)
@@ -222,11 +233,20 @@ def to_csv(report: Report) -> str:
     writer.writeheader()
     for learner in report.learners:
         row = learner_row(learner, report.packs)
-        # a spreadsheet would run a cell that starts with = + - @ as a formula
-        if str(row["learner"]).startswith(("=", "+", "-", "@", "\t", "\r")):
-            row["learner"] = "'" + row["learner"]
-        writer.writerow(row)
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: control characters made visible, and a
+    leading = + - @ (after any white space) quoted, so that it is never run as a
+    formula."""
+    if not isinstance(value, str):
+        return value
+    value = safe_text(value, 10_000)
+    if value.lstrip().startswith(("=", "+", "-", "@")):
+        return "'" + value
+    return value
 
 
 def _top(counter: Counter[str]) -> list[tuple[str, int]]:
@@ -345,15 +365,15 @@ def to_text_tables(report: Report) -> Any:
     for s in report.exercises:
         median = "" if s.median_attempts is None else f"{s.median_attempts:g}"
         work.add_row(
-            Text(f"{s.lesson}/{s.exercise}"),
+            Text(safe_text(f"{s.lesson}/{s.exercise}", 200)),
             str(s.tried),
             str(s.solved),
             str(s.first_attempt),
             median,
             str(s.hints),
             str(s.revealed),
-            Text("\n".join(f"{a} ×{n}" for a, n in _top(s.wrong))),
-            Text("\n".join(f"{m[:60]} ×{n}" for m, n in _top(s.said))),
+            Text("\n".join(f"{safe_text(a, 200)} ×{n}" for a, n in _top(s.wrong))),
+            Text("\n".join(f"{safe_text(m, 60)} ×{n}" for m, n in _top(s.said))),
         )
-    notes = [Text(f"⚠ {w}", style="yellow") for w in report.warnings]
+    notes = [Text(f"⚠ {safe_text(w, 2_000)}", style="yellow") for w in report.warnings]
     return Group(*notes, people, work)

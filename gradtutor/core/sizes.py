@@ -20,6 +20,35 @@ MAX_DATA_BYTES = 5_000_000
 MAX_LESSONS = 2_000
 """Lesson files in one pack."""
 
+# -- what a person types (every input field has its limit) -------------------------
+MAX_NAME_CHARS = 80
+"""A learner's name at sign-in."""
+MAX_PIN_CHARS = 64
+"""A PIN."""
+MAX_MATH_CHARS = 500
+"""A math-language answer (a derivative, a local derivative, an author's function)."""
+MAX_VALUE_CHARS = 2_000
+"""A value answer: a number or a nested list."""
+MAX_TENSOR_CHARS = 1_000
+"""A tensor-language answer."""
+ANSWER_CHARS = {"derivative": MAX_MATH_CHARS, "value": MAX_VALUE_CHARS, "tensor": MAX_TENSOR_CHARS}
+"""The answer field of each exercise kind that has one."""
+
+# -- the class server (`gradtutor serve`) -------------------------------------------
+MAX_TERMINAL_WIDTH = 500
+MAX_TERMINAL_HEIGHT = 200
+"""A browser's terminal size is clamped to these (a huge one would take gigabytes)."""
+MAX_SESSIONS = 200
+"""Sessions served at once (each is a process), by default."""
+MAX_SESSIONS_PER_ADDRESS = 10
+"""Sessions one address may hold at once, by default."""
+SIGN_IN_IDLE_SECONDS = 600.0
+"""A session still on the sign-in screen after this long is ended."""
+MAX_WHERE_CONDITIONS = 16
+"""`where` conditions of one exercise."""
+MAX_PARAM_SOURCE_CHARS = 4_000
+"""Characters of all the `where` conditions and `{{ }}` expressions of one exercise."""
+
 # -- exercises ----------------------------------------------------------------------
 MAX_TENSOR_ELEMENTS = 5_000_000
 """The largest tensor a tensor exercise's shapes may make (checked interactively)."""

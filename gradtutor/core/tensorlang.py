@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from .mathlang import LanguageError
+from .sizes import MAX_TENSOR_CHARS
 
-MAX_LENGTH = 1000
+MAX_LENGTH = MAX_TENSOR_CHARS
 MAX_DEPTH = 40
 MAX_ELEMENTS = 20_000_000
 MAX_LIST_ELEMENTS = 10_000

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,6 +80,15 @@ class KeyLocator:
         return self._headers.get((table, index), self.root_line)
 
 
+def _longest_digit_run(text: str) -> tuple[int, int]:
+    """(line, column) of the longest run of digits and underscores, 1-based."""
+    best = max(re.finditer(r"[0-9_]+", text), key=lambda m: m.end() - m.start(), default=None)
+    if best is None:
+        return 1, 1
+    line = text.count("\n", 0, best.start()) + 1
+    return line, best.start() - (text.rfind("\n", 0, best.start()) + 1) + 1
+
+
 def parse_toml(
     text: str, path: Path, first_line: int, problems: ProblemList, what: str
 ) -> dict[str, Any] | None:
@@ -113,6 +123,15 @@ def parse_toml(
         return None
     except RecursionError:
         problems.error(path, first_line, f"{what} is nested too deeply to read")
+        return None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        line, col = _longest_digit_run(text)
+        problems.error(
+            path,
+            first_line + line - 1,
+            f"{what} has a number too long to read (over {sys.get_int_max_str_digits():,} digits)",
+            col,
+        )
         return None
     for line, col, ch, escape in string_controls(text):
         problems.error(path, first_line + line - 1, _control_message(ch, escape), col)

@@ -18,8 +18,9 @@ from typing import Any
 
 from . import mathlang
 from .mathlang import MathError
+from .sizes import MAX_VALUE_CHARS
 
-MAX_LENGTH = 2000
+MAX_LENGTH = MAX_VALUE_CHARS
 MAX_DEPTH = 8
 MAX_ENTRIES = 10_000
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")

@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from ..core.sizes import MAX_MATH_CHARS
 from ..widgets.inputs import HEADER_ICON, AnswerInput
 
 if TYPE_CHECKING:
@@ -103,7 +104,12 @@ class BreakdownScreen(Screen["Carried | None"]):
             )
         with Vertical(id="breakdown-task"):
             yield Static("", id="breakdown-prompt", markup=False)
-            yield AnswerInput(placeholder="", id="breakdown-input", select_on_focus=False)
+            yield AnswerInput(
+                placeholder="",
+                id="breakdown-input",
+                select_on_focus=False,
+                max_length=MAX_MATH_CHARS,
+            )
             yield Static("", id="breakdown-verdict", markup=False)
         yield Footer()
 

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Header, Input, Sparkline, Static, Tree
 
-from ..core.sizes import LEAVES, MAX_SEED, NetworkSize
+from ..core.sizes import LEAVES, MAX_SEED, MAX_VALUE_CHARS, NetworkSize
 from ..core.summary import TensorSummary, summarize
 from ..widgets.inputs import HEADER_ICON, AnswerInput
 from ..widgets.tensor_view import TensorView
@@ -151,7 +151,11 @@ class StepperScreen(TutorScreen):
                 yield Static("", id="formula", markup=False)
                 yield Vertical(id="results")
                 yield Static("", id="notes", markup=False)
-                yield AnswerInput(placeholder="Predict the next gradient", id="predict")
+                yield AnswerInput(
+                    placeholder="Predict the next gradient",
+                    id="predict",
+                    max_length=MAX_VALUE_CHARS,
+                )
                 yield Static("", id="prediction", markup=False)
             with VerticalScroll(id="step-right"):
                 yield Static(Text(".grad of the leaves", style="bold"), markup=False)

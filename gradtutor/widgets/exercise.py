@@ -35,6 +35,7 @@ from ..core.packs import (
     ValueExercise,
 )
 from ..core.progress import REVEAL_AFTER, ExerciseProgress, Progress
+from ..core.sizes import ANSWER_CHARS
 from ..core.text import visible
 from .inputs import AnswerInput
 
@@ -273,6 +274,7 @@ class ExerciseView(Vertical):
         else:
             yield AnswerInput(
                 placeholder=PLACEHOLDERS[fixed.kind],
+                max_length=ANSWER_CHARS[fixed.kind],
                 classes="answer-input",
                 select_on_focus=False,
             )

@@ -17,8 +17,16 @@ class AnswerInput(Input):
     """A one-line answer field; control characters are dropped as text arrives."""
 
     def replace(self, text: str, start: int, end: int) -> None:
-        """Replace text between two indices, without control characters."""
-        super().replace(one_line(text), start, end)
+        """Replace text between two indices, without control characters; a paste longer
+        than the field's `max_length` allows is cut to fit rather than dropped whole."""
+        text = one_line(text)
+        if self.max_length:
+            start, end = sorted((max(0, start), min(len(self.value), end)))
+            room = self.max_length - (len(self.value) - (end - start))
+            text = text[: max(0, room)]
+            if not text and start == end:
+                return
+        super().replace(text, start, end)
 
     _EDITING_KEYS = {
         "backspace": "delete_left",

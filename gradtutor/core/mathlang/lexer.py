@@ -10,9 +10,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from ..sizes import MAX_MATH_CHARS
 from .tree import MathError
 
-MAX_LENGTH = 500
+MAX_LENGTH = MAX_MATH_CHARS
 MAX_TOKENS = 300
 MAX_DIGITS = 30
 

@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..safefile import read_json
+
 BLOCK_KINDS = ("exercise", "stepper", "training", "practice")
 Fence = tuple[str, int, int, str]
 """A meaningful fenced block: kind, first and past-the-end body line, TOML content."""
@@ -64,7 +66,7 @@ class FenceCache:
     def load(self, path: Path) -> None:
         """Adopt a cache written by `save` (ignored when unreadable or malformed)."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = read_json(path)
         except (OSError, ValueError):
             return
         if not isinstance(data, dict):

@@ -17,6 +17,7 @@ from typing import Any
 from .. import paramlang, sizes, tensorlang
 from ..mathlang.functions import CONSTANTS, NAMES
 from ..params import DrawError, acceptance, draw
+from ..sizes import MAX_PARAM_SOURCE_CHARS, MAX_WHERE_CONDITIONS
 from ..tomlspec import TableReader
 from .model import ChoiceExercise, Exercise, Param
 
@@ -149,6 +150,8 @@ def check_parameterized(ex: Exercise, reader: TableReader, reserved: dict[str, s
             reader.problems.error(
                 reader.path, line, f"parameter `{p.name}` shadows {what}; rename it", col
             )
+    if _over_limits(ex, reader):
+        return
     for condition in ex.where:
         try:
             paramlang.parse(condition, names)
@@ -168,6 +171,30 @@ def check_parameterized(ex: Exercise, reader: TableReader, reserved: dict[str, s
     if broken or len(reader.problems.errors):
         return
     _trial(ex, reader)
+
+
+def _over_limits(ex: Exercise, reader: TableReader) -> bool:
+    """Report `where` conditions and `{{ }}` expressions past their limits (each is
+    evaluated for every draw, in every session that loads the pack)."""
+    if len(ex.where) > MAX_WHERE_CONDITIONS:
+        reader.error(
+            "where",
+            f"`where` has {len(ex.where)} conditions; at most {MAX_WHERE_CONDITIONS} "
+            "(join conditions with `and` only where they belong together)",
+        )
+        return True
+    sources = list(ex.where) + [
+        e for _, text in texts_of(ex) for _, e in paramlang.substitutions(text)
+    ]
+    total = sum(len(s) for s in sources)
+    if total > MAX_PARAM_SOURCE_CHARS:
+        reader.error(
+            "where" if ex.where else "prompt",
+            f"the `where` conditions and `{{{{ }}}}` expressions of this exercise have "
+            f"{total:,} characters; at most {MAX_PARAM_SOURCE_CHARS:,}",
+        )
+        return True
+    return False
 
 
 def _trial(ex: Exercise, reader: TableReader) -> None:

@@ -207,19 +207,24 @@ class _Repair:
         self.dropped.append(f"{where} ({why})")
 
     def nonfinite(self, value: Any, where: str) -> Any:
-        """Unknown keys are kept, except numbers JSON cannot hold (NaN, Infinity)."""
+        """Unknown keys are kept, except numbers JSON cannot hold (NaN, Infinity), which
+        are removed in place. A walk with its own stack: no nesting exhausts Python's."""
         if value is NONFINITE:
             return None
-        if isinstance(value, dict):
-            out = {}
-            for k, v in value.items():
-                if v is NONFINITE:
-                    self.drop(f"{where}{k}", "not a finite number")
-                else:
-                    out[k] = self.nonfinite(v, f"{where}{k}.")
-            return out
-        if isinstance(value, list):
-            return [self.nonfinite(v, where) for v in value if v is not NONFINITE]
+        stack: list[tuple[Any, str]] = [(value, where)]
+        while stack:
+            node, at = stack.pop()
+            if isinstance(node, dict):
+                for k in list(node):
+                    v = node[k]
+                    if v is NONFINITE:
+                        self.drop(f"{at}{k}", "not a finite number")
+                        del node[k]
+                    elif isinstance(v, dict | list):
+                        stack.append((v, f"{at}{k}."))
+            elif isinstance(node, list):
+                node[:] = [v for v in node if v is not NONFINITE]
+                stack.extend((v, at) for v in reversed(node) if isinstance(v, dict | list))
         return value
 
     def table(self, parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:

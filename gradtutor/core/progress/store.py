@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..packs import Pack, PracticeExercise
+from ..safefile import UnsafeFile, load_json, read_bounded
 from .document import (
     NONFINITE,
     REVEAL_AFTER,
@@ -128,12 +129,12 @@ class ProgressStore:
             self.notices.append(message)
 
     def _decode(self, raw: bytes) -> Any:
-        return json.loads(raw.decode("utf-8"), parse_constant=lambda _: NONFINITE)
+        return load_json(raw, parse_constant=lambda _: NONFINITE)
 
     def _read_quietly(self) -> dict[str, Any] | None:
         """Read without the lock; None when the file needs the locked repair path."""
         try:
-            raw = self.path.read_bytes()
+            raw = read_bounded(self.path)
         except FileNotFoundError:
             return self._fresh()
         except OSError:
@@ -149,9 +150,11 @@ class ProgressStore:
     def _read(self) -> dict[str, Any]:
         """Read under the lock; move a corrupt file aside and start afresh."""
         try:
-            raw = self.path.read_bytes()
+            raw = read_bounded(self.path)
         except FileNotFoundError:
             return self._fresh()
+        except UnsafeFile as exc:
+            return self._set_aside(f"is {exc.why}")
         except OSError as exc:
             return self._set_aside(f"could not be read ({exc.strerror})")
         try:
@@ -246,8 +249,8 @@ class ProgressStore:
             return
         with self._locked():
             try:
-                raw = self.path.read_bytes()
-                version = json.loads(raw).get("version")
+                raw = read_bounded(self.path)
+                version = load_json(raw).get("version")
             except (OSError, ValueError, AttributeError):
                 raw, version = b"", None
             if not raw or (type(version) is int and version < SCHEMA_VERSION):
