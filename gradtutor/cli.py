@@ -524,7 +524,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     width = None if sys.stdout.isatty() else 140  # a report piped to a file: wide tables
-    Console(file=sys.stdout, highlight=False, width=width).print(to_text_tables(report))
+    # every text from a file is made safe in the report itself (safe_text), so rich's own
+    # styles may reach the terminal as styles
+    stream = getattr(sys.stdout, "unescaped", sys.stdout)
+    Console(file=stream, highlight=False, width=width).print(to_text_tables(report))
     return EXIT_OK
 
 

@@ -339,3 +339,16 @@ async def test_the_palette_before_sign_in_offers_only_help_and_quit(tmp_path):
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen)
     assert not (tmp_path / "class" / "learners").exists()
+
+
+def test_the_instructor_is_told_through_the_serve_log(monkeypatch):
+    from gradtutor.core.classroom import tell_instructor
+
+    read_end, write_end = os.pipe()
+    monkeypatch.setenv("GRADTUTOR_SERVE_LOG_FD", str(write_end))
+    tell_instructor("Ada: 3 wrong PINs in a row, from 10.0.0.7\x1b[2J")
+    os.close(write_end)
+    line = os.read(read_end, 4096).decode()
+    os.close(read_end)
+    assert "gradtutor serve: Ada: 3 wrong PINs in a row, from 10.0.0.7" in line
+    assert "\x1b" not in line

@@ -207,11 +207,22 @@ def test_the_formula_guard_strips_white_space_first():
     assert spreadsheet_safe("Ada") == "Ada" and spreadsheet_safe(3) == 3
 
 
-def test_the_report_in_a_terminal_is_styled_not_escaped(tmp_path):
-    room = ClassRoom(tmp_path)
+def test_the_report_in_a_terminal_is_styled_not_escaped(tmp_path, monkeypatch):
+    room = ClassRoom(tmp_path / "class")
     room.sign_in("Ada", "1234")
-    result = run_cli("report", str(tmp_path / "nothing-here"), str(tmp_path))
-    assert "\\x1b" not in result.stdout and "[33m" not in result.stdout
+    for i in range(3):  # a warning, shown in yellow
+        room.sign_in("Ada", "0000", now=10**10 + i * 1000)
+    hostile = tmp_path / "eve.json"
+    hostile.write_text(
+        json.dumps(export_document(empty(), "x", [])).replace(
+            '"x"', json.dumps(HOSTILE_NAMES[0]), 1
+        )
+    )
+    monkeypatch.setenv("FORCE_COLOR", "1")  # as in a terminal
+    result = run_cli("report", str(tmp_path / "class"), str(hostile))
+    assert "\x1b[33m" in result.stdout  # a style, as the terminal takes it
+    assert "\\x1b" not in result.stdout  # not a style printed as text
+    assert "\x1b]52" not in result.stdout and "\x1b[2J" not in result.stdout
 
 
 # -- exports ---------------------------------------------------------------------------

@@ -81,6 +81,12 @@ class SafeStream:
         self._stream.write(_CONTROL_BUT_LAYOUT.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
         return len(text)
 
+    @property
+    def unescaped(self) -> TextIO:
+        """The stream underneath, for output whose text from files is already made
+        safe and whose own escapes (rich's styles) must reach the terminal."""
+        return self._stream
+
     def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding...
         return getattr(self._stream, name)
 
