@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from textual import events, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -42,7 +41,10 @@ from .core.progress import (
     empty,
     lesson_states,
 )
+from .core.progress.commands import ProgressCommand
+from .core.progress.commands import apply as apply_command
 from .core.sizes import NetworkSize
+from .messages import ProgressSaved, ProgressSaveFailed
 
 
 class GradTutorApp(App[None]):
@@ -87,7 +89,7 @@ class GradTutorApp(App[None]):
         self.progress: Progress = Progress(empty())
         self.progress_problem: str | None = None
         """Why progress cannot be saved (None when it can)."""
-        self._writes: deque[tuple[Callable[[ProgressStore], Any], Any]] = deque()
+        self._writes: deque[ProgressCommand] = deque()
         self._write_lock = threading.Lock()
         self._writing = False
 
@@ -154,24 +156,35 @@ class GradTutorApp(App[None]):
     # -- keys typed ahead --------------------------------------------------------------
 
     _typeahead: list[tuple[str, str | None]] | None = None
-    _typeahead_round = 0
+    MAX_TYPEAHEAD = 1_000
+    """Keys held while a lesson opens, at most."""
 
     async def on_event(self, event: events.Event) -> None:
         """Hold the keys typed after Enter in the browser until the lesson they belong to
-        is ready (`take_typeahead`), so that a quick learner loses none of them."""
+        is ready (`take_typeahead`), however long it takes to open: the lesson screen
+        replays them once its answer field has focus. Keys held when another screen
+        takes over (or the opening fails) are dropped, with a notice."""
         if isinstance(event, events.Key) and not event.is_forwarded:
             route = getattr(self.screen, "route_key", None)
             if route is not None and route(event):
                 return
             if self._typeahead is not None:
-                self._typeahead.append((event.key, event.character))
-                return
-            if event.key in ("enter", "ctrl+j") and self.screen.id == "browser":
+                if self._typeahead_target_lost():
+                    self.drop_typeahead()
+                elif len(self._typeahead) < self.MAX_TYPEAHEAD:
+                    self._typeahead.append((event.key, event.character))
+                    return
+                else:
+                    return
+            elif event.key in ("enter", "ctrl+j") and self.screen.id == "browser":
                 self._typeahead = []
-                self._typeahead_round += 1
-                # never hold keys for good, whatever happens to the lesson
-                self.set_timer(3.0, partial(self._typeahead_expired, self._typeahead_round))
         await super().on_event(event)
+
+    def _typeahead_target_lost(self) -> bool:
+        """Neither the browser (still opening the lesson) nor a lesson is in front."""
+        from .screens.lesson import LessonScreen
+
+        return self.screen.id != "browser" and not isinstance(self.screen, LessonScreen)
 
     def take_typeahead(self) -> list[tuple[str, str | None]]:
         """The held keys, in the order typed; from now on keys go where focus is."""
@@ -183,9 +196,16 @@ class GradTutorApp(App[None]):
         for key, character in self.take_typeahead():
             self.post_message(events.Key(key, character))
 
-    def _typeahead_expired(self, round_: int) -> None:
-        if self._typeahead is not None and round_ == self._typeahead_round:
-            self.release_typeahead()
+    def drop_typeahead(self) -> None:
+        """Forget the held keys (the lesson they were for did not open), and say so."""
+        keys = self.take_typeahead()
+        if keys:
+            self.notify(
+                f"{len(keys)} key{'s' if len(keys) != 1 else ''} typed while the lesson "
+                "opened could not be used; type them again.",
+                severity="warning",
+                markup=False,
+            )
 
     def get_default_screen(self) -> Screen:
         """The lesson browser is the first screen (no empty default screen to paint first);
@@ -254,48 +274,59 @@ class GradTutorApp(App[None]):
 
     # -- progress ----------------------------------------------------------------------
 
-    def save_progress(
-        self,
-        change: Callable[[ProgressStore], Any],
-        then: Callable[[Progress, Any], None] | None = None,
-    ) -> None:
-        """The one path for progress writes: changes are applied in order, off the UI
-        thread, by a single writer; each new snapshot is adopted here, and `then` is called
-        with it (and with what the change returned beside it, such as `revealed`)."""
+    def save_progress(self, command: ProgressCommand) -> None:
+        """The one path for progress writes: commands are applied in order, off the UI
+        thread, by a single writer; each result comes back as a ProgressSaved message
+        (a failure as ProgressSaveFailed), and the next command is applied regardless."""
         with self._write_lock:
-            self._writes.append((change, then))
+            self._writes.append(command)
             start, self._writing = not self._writing, True
         if start:
             self._write_progress()
 
     @work(thread=True, group="progress", exit_on_error=False)
     def _write_progress(self) -> None:
-        """The writer: drains the queue of changes, one at a time, then stops."""
-        while True:
+        """The writer: drains the queue of commands, one at a time, then stops. No failure
+        of one command stops it (today's saves must never silently end)."""
+        try:
+            while True:
+                with self._write_lock:
+                    if not self._writes:
+                        self._writing = False
+                        return
+                    command = self._writes.popleft()
+                try:
+                    saved = apply_command(self.store, command)
+                except Exception as exc:  # reported on screen; the loop goes on
+                    why = (
+                        exc.sentence()
+                        if isinstance(exc, HomeUnusable)
+                        else str(exc) or type(exc).__name__
+                    )
+                    self.post_message(ProgressSaveFailed(command, why))
+                    continue
+                self.post_message(ProgressSaved(saved))
+        finally:  # whatever ended this thread, the next save starts a writer again
             with self._write_lock:
-                if not self._writes:
-                    self._writing = False
-                    return
-                change, then = self._writes.popleft()
-            try:
-                result = change(self.store)
-            except OSError as exc:
-                self.call_from_thread(
-                    self.notify,
-                    f"Progress could not be saved: {exc}",
-                    severity="error",
-                    markup=False,
-                )
-                continue
-            progress, extra = result if isinstance(result, tuple) else (result, None)
-            self.call_from_thread(self._saved, progress, extra, then)
+                self._writing = False
 
-    def _saved(
-        self, progress: Progress, extra: Any, then: Callable[[Progress, Any], None] | None
-    ) -> None:
-        self.set_progress(progress)
-        if then is not None:
-            then(progress, extra)
+    @on(ProgressSaved)
+    def progress_saved(self, event: ProgressSaved) -> None:
+        """Adopt the snapshot, then tell every screen (the lesson finds its exercise)."""
+        self.set_progress(event.saved.progress)
+        for screen in self.screen_stack:
+            screen.post_message(ProgressSaved(event.saved))
+
+    @on(ProgressSaveFailed)
+    def progress_save_failed(self, event: ProgressSaveFailed) -> None:
+        """A save failed: said on screen, never silently."""
+        self.notify(
+            f"Progress could not be saved: {event.why}",
+            title="Not saved",
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
 
     def set_progress(self, progress: Progress) -> None:
         """Adopt a progress snapshot, unless a newer one is already in use; announce unlocked
@@ -362,7 +393,8 @@ class GradTutorApp(App[None]):
             return
         from .screens.stepper import StepperScreen
 
-        self.push_screen(StepperScreen(size or NetworkSize()))
+        standalone = size is not None and size is self.initial_stepper
+        self.push_screen(StepperScreen(size or NetworkSize(), standalone=standalone))
 
     def open_training(self, block: TrainingBlock) -> None:
         """Open a training view."""

@@ -244,7 +244,7 @@ def test_a_breakdown_end_to_end_at_80x24(tmp_path):
     try:
         term.wait_for("A value used twice")
         term.keys("Enter")
-        term.wait_for("f5 Break it down")
+        term.wait_for("f5 Break down")
         term.keys("F5")
         screen = term.wait_for("Local derivatives · 1 of 3")
         assert "├─╯" in screen and "x feeds u₁ and u₂" in screen  # the fan-out, drawn

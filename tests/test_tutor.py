@@ -194,8 +194,11 @@ async def test_choice_and_tensor_exercises(isolated_home):
         assert app.focused is choice.query_one(".choice-options")
         await pilot.press(option_key(choice, correct=False))
         await settle(pilot)
+        assert shown(choice, ".verdict") == ""  # a digit highlights; Enter answers
+        await pilot.press("enter")
+        await settle(pilot)
         assert "No." in shown(choice, ".verdict") and choice.status == "unsolved"
-        await pilot.press(option_key(choice, correct=True))
+        await pilot.press(option_key(choice, correct=True), "enter")
         await settle(pilot)
         assert "Yes." in shown(choice, ".verdict") and choice.status == "solved"
         assert app.focused is tensor.query_one(".answer-input")

@@ -640,7 +640,7 @@ async def test_a_practice_block_deepens_and_moves_on(isolated_home):
             await pilot.pause()
             await pilot.press(*view.fixed.answer, "enter")
             await settle(pilot)
-            assert view.status == "solved" and "Correct" in str(view.verdict_text)
+            assert view.status == "solved" and "Correct" in str(view.query_one(".verdict").render())
             await pilot.press("enter")  # Enter on a judged exercise brings the next
             await settle(pilot)
             new = app.screen.query(PracticeView).first()

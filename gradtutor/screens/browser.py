@@ -142,10 +142,15 @@ class BrowserScreen(TutorScreen):
         tree = self.query_one(LessonTree)
         tree.move_cursor(target)
         tree.pending_cursor = None
+        self.show_detail(target)  # the panel never keeps the numbers of the tree before
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        self.show_detail(event.node)
+
+    def show_detail(self, node) -> None:
+        """The side panel for a node of the tree, from the same progress as its label."""
         detail = self.query_one("#lesson-detail", Static)
-        data = event.node.data
+        data = node.data
         if isinstance(data, tuple):
             pack, lesson = data
             state = self.app.states(pack)[lesson.id]

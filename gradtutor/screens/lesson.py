@@ -13,11 +13,18 @@ from textual.widgets import Footer, Header, Markdown, Static
 
 from ..core.mathtext import markdown_math
 from ..core.packs import Exercise, Lesson, Pack, PracticeExercise, Prose
+from ..core.progress.commands import MarkCompleted, SetLast
+from ..messages import ProgressSaved
 from ..widgets.blocks import ActionBlock
 from ..widgets.exercise import AnswerChecked, ExerciseView, region_in
 from ..widgets.inputs import HEADER_ICON, AnswerInput
 from ..widgets.practice import PracticeView
 from .base import TutorScreen
+
+
+def _open(view: ExerciseView) -> bool:
+    """Still to be answered: unsolved, or a practice block (Enter brings its next one)."""
+    return view.status != "solved" or view.session.practice
 
 
 class LessonScreen(TutorScreen):
@@ -35,6 +42,12 @@ class LessonScreen(TutorScreen):
         Binding("pagedown", "page_down", "More", priority=True),
         Binding("pageup", "page_up", "Page up", show=False, priority=True),
         Binding("f4", "fresh", "New numbers"),
+        # F1 stays (help), off the footer: at 80 columns every exercise key must fit
+        Binding("f1", "app.help", "Help", show=False),
+        # Tab goes from answer to answer (and to the blocks), each scrolled into view
+        # before the next key: Textual's own focus chain reached fields off screen
+        Binding("tab", "next_answer", "Next answer", show=False, priority=True),
+        Binding("shift+tab", "previous_answer", "Previous answer", show=False, priority=True),
     ]
 
     def __init__(self, pack: Pack, lesson: Lesson) -> None:
@@ -60,7 +73,7 @@ class LessonScreen(TutorScreen):
                 else:
                     yield ActionBlock(segment)
             yield Static(Text("— end of the lesson —"), classes="lesson-end", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def body(self) -> VerticalScroll:
@@ -70,9 +83,7 @@ class LessonScreen(TutorScreen):
     def on_mount(self) -> None:
         body = self.body
         body.focus()
-        self.app.save_progress(
-            lambda store: store.set_last(self.pack.id, self.lesson.id, self.pack.path)
-        )
+        self.app.save_progress(SetLast(self.pack.id, self.lesson.id, self.pack.path))
         self.call_after_refresh(self._open_where_the_learner_left)
         self.watch(body, "scroll_y", self._scrolled, init=False)
 
@@ -97,18 +108,88 @@ class LessonScreen(TutorScreen):
         region = region_in(widget, body)
         return bool(region.size) and window.contains_region(region)
 
+    def _exercise_of(self, widget: Widget | None) -> ExerciseView | None:
+        if widget is None:
+            return None
+        if isinstance(widget, ExerciseView):
+            return widget
+        return next((a for a in widget.ancestors if isinstance(a, ExerciseView)), None)
+
     def sync_focus(self) -> None:
-        """Keep focus on something in view: the focused answer field while it is fully on
-        screen, else the first unsolved exercise that is, else the lesson itself."""
+        """Keep focus on something in view: the focused field while it is fully on screen
+        and still to be answered (a solved exercise keeps it only while no unsolved one is
+        in view: typing there would go nowhere useful), else the first unsolved exercise
+        in view, else the lesson itself."""
         focused = self.focused
+        unsolved = [
+            v for v in self.query(ExerciseView) if _open(v) and self.in_view(v.answer_field)
+        ]
         if focused is not None and focused is not self.body and self.in_view(focused):
-            return
-        for view in self.query(ExerciseView):
-            if view.status != "solved" and self.in_view(view.answer_field):
-                view.focus_answer(scroll=False)
+            mine = self._exercise_of(focused)
+            if mine is None or _open(mine) or not unsolved:
                 return
+        if unsolved:
+            unsolved[0].focus_answer(scroll=False)
+            return
         if focused is not None and focused is not self.body:
             self.body.focus(scroll_visible=False)
+
+    # -- Tab: from answer to answer ---------------------------------------------------------
+
+    def _targets(self) -> list[Widget]:
+        """What Tab visits, in the lesson's order: every answer field and block button."""
+        out: list[Widget] = []
+        for child in self.body.children:
+            if isinstance(child, ExerciseView):
+                out.append(child.answer_field)
+            elif isinstance(child, ActionBlock):
+                out.append(child.button)
+        return out
+
+    def _step_focus(self, step: int) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        focused = self.focused
+        current = self._exercise_of(focused)
+        anchor = current.answer_field if current is not None else focused
+        if anchor in targets:
+            index = targets.index(anchor) + step
+        else:  # from the lesson itself: the first target from the top of the view on
+            body = self.body
+            top = body.scroll_offset.y
+            after = [i for i, t in enumerate(targets) if region_in(t, body).bottom > top]
+            index = (
+                (after[0] if after else len(targets))
+                if step > 0
+                else ((after[0] - 1) if after else len(targets) - 1)
+            )
+        if not 0 <= index < len(targets):
+            return
+        target = targets[index]
+        self.set_focus(target, scroll_visible=False)
+        self._show_whole(target)
+
+    def _show_whole(self, target: Widget) -> None:
+        """Scroll now (before the next key) so that the target and its exercise's heading
+        are on screen."""
+        body = self.body
+        view = self._exercise_of(target)
+        region = region_in(target, body)
+        if view is not None:
+            head = region_in(view.query_one(".exercise-head"), body)
+            whole = region.union(head)
+            if whole.height <= body.scrollable_content_region.height:
+                region = whole
+        body.scroll_to_region(region, animate=False, immediate=True)
+
+    def action_next_answer(self) -> None:
+        """Tab: the next answer field (or block) of the lesson, brought into view."""
+        self._step_focus(1)
+
+    def action_previous_answer(self) -> None:
+        """Shift+Tab: the previous one."""
+        self._step_focus(-1)
 
     async def _replay_typeahead(self) -> None:
         """Keys typed while the lesson opened, given to the answer field in order."""
@@ -133,7 +214,7 @@ class LessonScreen(TutorScreen):
         if body.scroll_y >= body.max_scroll_y - 1 and not self.app.progress.lesson_completed(
             self.pack.id, self.lesson.id
         ):
-            self.app.save_progress(lambda store: store.mark_completed(self.pack.id, self.lesson.id))
+            self.app.save_progress(MarkCompleted(self.pack.id, self.lesson.id))
 
     # -- fresh numbers ------------------------------------------------------------------
 
@@ -195,6 +276,18 @@ class LessonScreen(TutorScreen):
         elif self.focused is not None and not self.in_view(self.focused):
             self.body.focus(scroll_visible=False)
 
+    @on(ProgressSaved)
+    def progress_saved(self, event: ProgressSaved) -> None:
+        """A save of one of this lesson's exercises: its view takes it in (a view that has
+        gone, replaced or closed, is simply not found)."""
+        address = event.saved.address
+        if address is None or address.lesson != self.lesson.id or address.pack != self.pack.id:
+            return
+        for view in self.query(ExerciseView):
+            if view.session.address == address:
+                view.progress_saved(event.saved)
+        self.refresh_bindings()
+
     @on(ActionBlock.Opened)
     def open_block(self, event: ActionBlock.Opened) -> None:
         self.app.open_block(event.block)
@@ -218,14 +311,22 @@ class LessonScreen(TutorScreen):
             whole = region_in(view, body)
             if field.bottom > window.bottom and whole.y < window.bottom + window.height:
                 if whole.y >= window.y:  # it begins on this page or the next: show it whole
+                    # with the line under the field, where its preview appears
+                    bottom = min(field.bottom + 1, whole.bottom)
+                    height = bottom - whole.y
+                    if height > window.height:
+                        height = field.bottom - whole.y
                     body.scroll_to_region(
-                        Region(whole.x, whole.y, whole.width, field.bottom - whole.y),
+                        Region(whole.x, whole.y, whole.width, height),
                         animate=False,
                         immediate=True,
                     )
+                    if view.status != "solved":
+                        view.focus_answer(scroll=False)  # the exercise it stopped at
                     self.call_after_refresh(self.sync_focus)
                     return
         body.scroll_page_down(animate=False)
+        self.call_after_refresh(self.sync_focus)
 
     def action_page_up(self) -> None:
         """Back a page."""

@@ -9,6 +9,7 @@ single-letter binding fires.
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from typing import Any
 
 from rich.text import Text
@@ -128,8 +129,12 @@ class StepperScreen(TutorScreen):
     busy: reactive[bool] = reactive(False)
     """True while the worker computes a step."""
 
-    def __init__(self, size: NetworkSize | None = None) -> None:
+    def __init__(self, size: NetworkSize | None = None, standalone: bool = False) -> None:
         super().__init__()
+        self.standalone = standalone
+        """Opened by `gradtutor stepper`: Esc quits rather than showing the browser."""
+        self._waiting: deque[Any] = deque()
+        """Actions asked for while another ran: run in order, each after the last."""
         self.network = size or NetworkSize()
         self.stepper: Any = None
         """The core Stepper: made and used in the worker only (never on the UI thread)."""
@@ -170,6 +175,7 @@ class StepperScreen(TutorScreen):
         self.query_one("#predict", Input).display = False
         self.query_one("#loss-curve", Sparkline).display = False
         self.query_one("#graph", Tree).guide_depth = 2
+        self.busy = True  # keys pressed while the network is built wait for it
         self.run_step(lambda s: s.current, start=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -211,17 +217,27 @@ class StepperScreen(TutorScreen):
             self.post_message(StepComputed(None, [], error=reason))
 
     def _do(self, action: Any) -> None:
+        """Run an action; one asked for while another runs (or while the stepper opens)
+        waits its turn, in order: a quick → → → is three steps."""
         if self.busy:
+            if len(self._waiting) < 64:
+                self._waiting.append(action)
             return
         self.busy = True
         self.run_step(action)
+
+    def _next_waiting(self) -> None:
+        if self._waiting and not self.busy:
+            self._do(self._waiting.popleft())
 
     # -- rendering ---------------------------------------------------------------------
 
     @on(StepComputed)
     def render_step(self, event: StepComputed) -> None:
         self.busy = False
+        self.call_after_refresh(self._next_waiting)
         if event.error:
+            self._waiting.clear()
             # On screen where the learner looks, not only in a passing notification.
             what = "step failed" if self.started else "stepper could not start"
             message = Text(f"The {what}: {event.error}", style="bold red")
@@ -343,9 +359,11 @@ class StepperScreen(TutorScreen):
             self.notify("Predictions are asked for before each backward step.", markup=False)
 
     def action_leave(self) -> None:
-        """Leave the prediction field, or the stepper."""
+        """Leave the prediction field, or the stepper (`gradtutor stepper`: quit)."""
         if self.focused is self.query_one("#predict", Input):
             self.set_focus(None)
+        elif self.standalone:
+            self.app.exit()
         else:
             self.app.pop_screen()
 

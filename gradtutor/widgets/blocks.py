@@ -42,7 +42,12 @@ class ActionBlock(Vertical):
         label = (
             "Open the stepper" if isinstance(self.block, StepperBlock) else "Start the training run"
         )
-        yield Button(label, variant="primary", compact=True)
+        yield Button(label, variant="primary", compact=True, classes="open-block")
+
+    @property
+    def button(self) -> Button:
+        """The button that opens the block (Tab reaches it; Enter presses it)."""
+        return self.query_one(".open-block", Button)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -2,7 +2,8 @@
 
 Each exercise is answered once: right or wrong, the answer is judged, the solution of a
 wrong one is shown, and the block's depth and streak follow (the policy is the core's,
-`progress.practice_step`). F4, or Enter on the answered field, brings the next exercise.
+`progress.practice_step`; the session's `practice` mode judges once). F4, or Enter on
+the answered field, brings the next exercise.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from rich.text import Text
 from textual.binding import Binding
 
 from ..core.packs import PracticeExercise
-from ..core.progress import Progress
-from .exercise import AnswerChecked, ExerciseView
+from .exercise import ExerciseView
 
 
 class PracticeView(ExerciseView):
     """A practice block: generated exercises whose depth follows the learner."""
 
     BINDINGS = [
-        Binding("f4", "fresh", "Next exercise"),
+        Binding("f4", "fresh", "Next"),
     ]
     """F4 (or Enter once the answer is judged) brings the next generated exercise."""
 
@@ -43,67 +43,13 @@ class PracticeView(ExerciseView):
         if record.solved:
             head.append(" · ✓ done", style="green")
         if self.fixed.hints:
-            head.append(f" · F2 hint ({self.hints_shown}/{len(self.fixed.hints)})", style="dim")
+            head.append(
+                f" · F2 hint ({self.session.hints_shown}/{len(self.fixed.hints)})", style="dim"
+            )
         return head
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """F4 shows once the exercise on screen is judged."""
         if action == "fresh":
-            return self.status != "unsolved"
+            return self.session.can_refresh
         return super().check_action(action, parameters)
-
-    def submit(self, answer: str) -> None:
-        """Check the answer; once judged, Enter goes to the next exercise."""
-        if self.status != "unsolved" and not self.checking:
-            self.action_fresh()
-            return
-        super().submit(answer)
-
-    def show_verdict(self, event: AnswerChecked) -> None:
-        """Judge once: the verdict, the solution of a wrong answer, the depth that follows."""
-        self.checking = False
-        verdict = event.verdict
-        self.checked_answer = event.answer.strip() if verdict.verdict != "undecided" else None
-        self._render_verdict(verdict)
-        if verdict.spends_attempt and verdict.verdict != "undecided":
-            self.status = "solved" if verdict.correct else "revealed"
-            self.show_solution()
-            self._record(verdict.correct)
-        self.follow_verdict()
-
-    def _record(self, correct: bool) -> None:
-        ids = (self.pack.id, self.lesson.id)
-        lesson_ids = tuple(e.id for e in self.lesson.exercises)
-        block = self.block
-        self.app.save_progress(
-            lambda store: store.record_practice(*ids, block, correct, lesson_ids),
-            then=self._recorded,
-        )
-
-    def _recorded(self, progress: Progress, _: object) -> None:
-        self.record = progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
-        self.query_one(".exercise-head").update(self.header_text())  # type: ignore[attr-defined]
-        after = Text("\nF4 or Enter: the next exercise", style="dim")
-        if self.record.solved:
-            after = Text("\nThe block is done; F4 or Enter keeps practising.", style="dim")
-        text = self.verdict_text.copy()
-        text.append_text(after)
-        self._show(".verdict", text)
-
-    def action_solution(self) -> None:
-        """Show the solution: this exercise then counts as a wrong answer."""
-        if self.status == "unsolved" and not self.checking:
-            self.status = "revealed"
-            self._record(False)
-        self.show_solution(scroll=True)
-
-    def action_fresh(self) -> None:
-        """The next generated exercise, at the depth the last answer left."""
-        if self.status == "unsolved":
-            return
-        # queued behind the write of the answer, so the depth is the one it left
-        self.app.save_progress(lambda store: store.load(), then=self._next_ready)
-
-    def _next_ready(self, progress: Progress, _: object) -> None:
-        record = progress.exercise(self.pack.id, self.lesson.id, self.exercise.id)
-        self.replace_with(record, progress.learner)

@@ -1,0 +1,313 @@
+"""One exercise's life, headless: what the learner sees, what an answer does, what is saved.
+
+`ExerciseSession` holds the state of one exercise on screen (its status, the answer last
+judged and its verdict, hints shown, attempts left) and turns each thing the learner does
+into a typed progress command (`core.progress.commands`). The interface renders it and
+queues the commands; it never decides a status itself. Checking (`check`) is the slow
+part and may run in a worker thread: it reads the session but changes nothing. Every
+change (`judge`, `hint`, `reveal`, `saved`) happens on one thread, the interface's.
+
+A practice block is the same session with `practice` set: each generated exercise is
+judged once, right or wrong, and F4 (or Enter) brings the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from .kinds import Preview, kind_of
+from .packs import ChoiceExercise, DerivativeExercise, Exercise, PracticeExercise
+from .progress.commands import (
+    ExerciseAddress,
+    FreshVariant,
+    NextPractice,
+    ProgressCommand,
+    RecordAnswer,
+    RecordBreakdown,
+    RecordHint,
+    RecordPractice,
+    RecordReveal,
+    Saved,
+)
+from .progress.document import REVEAL_AFTER
+from .progress.view import ExerciseProgress
+
+if TYPE_CHECKING:
+    from .checking import Verdict
+    from .variants import Variant
+
+Status = Literal["unsolved", "solved", "revealed"]
+"""Unsolved; solved (this round); revealed: the solution was shown, not solved."""
+
+
+@dataclass
+class Refusal:
+    """Why an answer was not sent to the checker (nothing is charged)."""
+
+    message: str
+    already_checked: bool = False
+
+
+@dataclass
+class Judged:
+    """What judging an answer did: the verdict, and the command to save (if any)."""
+
+    verdict: Verdict
+    command: ProgressCommand | None
+
+
+@dataclass
+class ExerciseSession:
+    """The state of one exercise shown to one learner (see the module's docstring)."""
+
+    address: ExerciseAddress
+    exercise: Exercise
+    """As authored: its id, and what is checked."""
+    record: ExerciseProgress
+    lesson_exercises: tuple[str, ...] = ()
+    learner: str = ""
+    variant: int = 0
+    shown: Variant | None = None
+    problem: str | None = None
+    """Why the learner's numbers could not be drawn (the authored exercise is shown)."""
+    status: Status = "unsolved"
+    hints_shown: int = 0
+    checked_answer: str | None = None
+    """The answer the verdict belongs to (None: none, or it was undecided)."""
+    verdict: Verdict | None = None
+    checking: bool = False
+    attempts_known: bool = False
+    """The last judged answer has been saved: the attempts left (or a practice block's
+    next step) are known."""
+    _ids: tuple[str, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        pack: str,
+        lesson: str,
+        exercise: Exercise,
+        record: ExerciseProgress,
+        learner: str = "",
+        lesson_exercises: tuple[str, ...] = (),
+    ) -> ExerciseSession:
+        """The session of an exercise as progress left it: the learner's own variant."""
+        from .variants import learner_k
+
+        variant = learner_k(exercise, learner, record.round, record.depth)
+        shown, problem = _shown_variant(exercise, variant)
+        now = record.current
+        status: Status = "solved" if now.solved else "revealed" if now.revealed else "unsolved"
+        return cls(
+            ExerciseAddress(pack, lesson, exercise.id),
+            exercise,
+            record,
+            lesson_exercises,
+            learner,
+            variant,
+            shown,
+            problem,
+            status,
+            min(now.hints, len(shown.exercise.hints)),
+        )
+
+    # -- what is shown ----------------------------------------------------------------
+
+    @property
+    def fixed(self) -> Exercise:
+        """The exercise as the learner sees it: the drawn numbers in place."""
+        assert self.shown is not None
+        return self.shown.exercise
+
+    @property
+    def practice(self) -> bool:
+        """A practice block: judged once per generated exercise."""
+        return isinstance(self.exercise, PracticeExercise)
+
+    @property
+    def kind(self) -> str:
+        """The kind of the exercise shown (a practice block shows derivatives)."""
+        return self.fixed.kind
+
+    @property
+    def can_break_down(self) -> bool:
+        """F5: derivative exercises whose function could be drawn have a graph."""
+        return isinstance(self.fixed, DerivativeExercise) and not self.problem
+
+    @property
+    def attempts_left(self) -> int | None:
+        """Wrong attempts left before the solution is shown (None once it is solved or
+        shown, or while the count is being saved)."""
+        if self.status != "unsolved" or self.practice or not self.attempts_known:
+            return None
+        now = self.record.current
+        return max(0, REVEAL_AFTER - (now.attempts - (1 if now.solved else 0)))
+
+    def preview(self, answer: str) -> Preview:
+        """How the answer reads (or where it fails): the answer field's live preview."""
+        return kind_of(self.fixed).preview(self.fixed, answer)
+
+    # -- answering ---------------------------------------------------------------------
+
+    def refusal(self, answer: str) -> Refusal | None:
+        """Why this answer would not be checked now (None: it will be)."""
+        if self.checking:
+            return Refusal("⋯ still checking the last answer")
+        choice = isinstance(self.fixed, ChoiceExercise)
+        if not answer.strip() and not choice:
+            return Refusal("Type an answer first.")
+        if answer.strip() == self.checked_answer:
+            return Refusal("That answer was just checked; change it to try again.", True)
+        return None
+
+    def check(self, answer: str) -> Verdict:
+        """Judge an answer (torch, maybe sympy: call it off the UI thread). Reads the
+        session, changes nothing; never raises."""
+        from .checking import Verdict, check_exercise
+
+        try:
+            return check_exercise(self.exercise, answer, variant=self.variant)
+        except Exception:  # a bug in checking must not close the tutor
+            return Verdict(
+                "undecided", "The check could not be completed; your answer was not judged."
+            )
+
+    def judge(self, answer: str, verdict: Verdict) -> Judged:
+        """Take a verdict into the session; returns the command that records it."""
+        self.checking = False
+        self.verdict = verdict
+        self.attempts_known = False
+        self.checked_answer = answer.strip() if verdict.verdict != "undecided" else None
+        if not verdict.spends_attempt or verdict.verdict == "undecided":
+            return Judged(verdict, None)
+        if self.practice:
+            assert isinstance(self.exercise, PracticeExercise)
+            if self.status != "unsolved":
+                return Judged(verdict, None)
+            self.status = "solved" if verdict.correct else "revealed"
+            command: ProgressCommand = RecordPractice(
+                self.address, self.exercise, verdict.correct, self.lesson_exercises
+            )
+            return Judged(verdict, command)
+        if verdict.correct:
+            self.status = "solved"
+        return Judged(
+            verdict,
+            RecordAnswer(
+                self.address, verdict.correct, self.lesson_exercises, self._mistake(verdict)
+            ),
+        )
+
+    def submit(self, answer: str) -> Judged | Refusal:
+        """Check and judge in one call (headless use: tests, scripts)."""
+        refused = self.refusal(answer)
+        if refused is not None:
+            return refused
+        return self.judge(answer, self.check(answer))
+
+    def _mistake(self, verdict: Verdict) -> tuple[str, str | None, str | None] | None:
+        if verdict.correct:
+            return None
+        from .mathtext import plain_math
+
+        option = verdict.details.get("option")
+        text = None
+        if isinstance(self.exercise, ChoiceExercise) and isinstance(option, int):
+            text = plain_math(self.exercise.options[option].text)  # as authored, unfilled
+        return verdict.mistake(text)
+
+    def saved(self, saved: Saved) -> None:
+        """A command of this exercise was saved: take in what it decided."""
+        self.record = saved.progress.exercise(
+            self.address.pack, self.address.lesson, self.address.exercise
+        )
+        if isinstance(saved.command, RecordAnswer | RecordPractice):
+            self.attempts_known = True
+            if saved.revealed and self.status == "unsolved":
+                self.status = "revealed"
+
+    # -- hints, the solution, fresh numbers, the breakdown -----------------------------------
+
+    def hint(self) -> tuple[int | None, str | None, ProgressCommand | None]:
+        """The next hint: (its index, or None with a message saying why not; the command)."""
+        hints = self.fixed.hints
+        if not hints:
+            return None, "This exercise has no hints.", None
+        if self.hints_shown >= len(hints):
+            return None, "That was the last hint. F3 shows the solution.", None
+        index = self.hints_shown
+        self.hints_shown += 1
+        return index, None, RecordHint(self.address, self.hints_shown)
+
+    def reveal(self) -> ProgressCommand | None:
+        """Show the solution: recorded as revealed, not solved (a practice exercise then
+        counts as a wrong answer). Refused while a check is pending."""
+        if self.status != "unsolved" or self.checking:
+            return None
+        self.status = "revealed"
+        if self.practice:
+            assert isinstance(self.exercise, PracticeExercise)
+            return RecordPractice(self.address, self.exercise, False, self.lesson_exercises)
+        return RecordReveal(self.address)
+
+    @property
+    def can_refresh(self) -> bool:
+        """F4: fresh numbers (or the next practice exercise) once this one is judged."""
+        from .variants import has_variants
+
+        if self.status == "unsolved" or self.checking:
+            return False
+        return self.practice or has_variants(self.exercise)
+
+    def fresh(self) -> ProgressCommand | None:
+        """The command that starts the next round (None when it cannot start yet)."""
+        if not self.can_refresh:
+            return None
+        return NextPractice(self.address) if self.practice else FreshVariant(self.address)
+
+    def breakdown(self) -> ProgressCommand | None:
+        """Opening the breakdown is counted."""
+        return RecordBreakdown(self.address) if self.can_break_down else None
+
+    def carried(self, shown: bool) -> ProgressCommand | None:
+        """The breakdown's answer came back; with local derivatives shown on the way it
+        is a shown solution (revealed), never a solved one."""
+        return self.reveal() if shown else None
+
+    def solution_markdown(self) -> str:
+        """The solution text, or the reference answer when the author wrote none (may
+        need torch or sympy: call it off the UI thread). Never raises."""
+        ex = self.fixed
+        parts = [ex.solution] if ex.solution else []
+        try:
+            from .checking import reference_text
+
+            reference = reference_text(self.exercise, self.variant)
+            if isinstance(ex, DerivativeExercise) and reference is None:
+                from .sandbox import shared_sandbox
+
+                reply = shared_sandbox().request(
+                    {"op": "derivative", "function": ex.function, "wrt": ex.wrt}
+                )
+                if reply.get("status") == "ok":
+                    parts.append("One answer:\n\n```\n" + str(reply["pretty"]) + "\n```")
+            elif reference and not ex.solution:
+                label = "The right option" if isinstance(ex, ChoiceExercise) else "One answer"
+                parts.append(f"{label}: `{reference}`")
+        except Exception:  # the solution text is a nicety; never fail on it
+            pass
+        return "**Solution.** " + "\n\n".join(parts) if parts else ""
+
+
+def _shown_variant(exercise: Exercise, k: int) -> tuple[Variant, str | None]:
+    """The variant to show, and what went wrong when it cannot be made (the authored
+    exercise is shown then, with the problem above it)."""
+    from .mathlang import LanguageError
+    from .params import DrawError
+    from .variants import Variant, variant_of
+
+    try:
+        return variant_of(exercise, k), None
+    except (DrawError, LanguageError) as exc:
+        return Variant(k, {}, exercise), f"This exercise's numbers could not be drawn: {exc}"
