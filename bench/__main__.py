@@ -11,6 +11,7 @@ BENCHES = [
     "bench_variants",
     "bench_graph",
     "bench_startup",
+    "bench_answer",
     "bench_stepper",
     "bench_serve",
 ]

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import Worker
 
 from .commands import LessonCommands
 from .core.packs import (
@@ -45,6 +47,7 @@ from .core.progress.commands import ProgressCommand
 from .core.progress.commands import apply as apply_command
 from .core.sizes import NetworkSize
 from .messages import ProgressSaved, ProgressSaveFailed
+from .widgets.failures import report_worker_failure
 
 
 class GradTutorApp(App[None]):
@@ -265,6 +268,13 @@ class GradTutorApp(App[None]):
         """Import torch and the checker off the UI thread; start the sandbox, where sympy
         runs (the tutor's own process never needs sympy: 40 MB less per served session)."""
         save_fence_cache(self.store.home / "cache" / "fences.json")
+        # What opening a lesson needs, ready before the learner presses Enter: the lesson
+        # screen's modules, and the math renderer (its expressions compile once). No
+        # widget is made here: widgets belong to the app's thread.
+        import gradtutor.screens.lesson  # noqa: F401
+        from gradtutor.core.mathtext import markdown_math
+
+        markdown_math("A $x^2$ warm-up, with `code` and **bold**.")
         from gradtutor.core.checking import freeze_imports  # imports torch
         from gradtutor.core.sandbox import shared_sandbox
 
@@ -316,6 +326,11 @@ class GradTutorApp(App[None]):
         self.set_progress(event.saved.progress)
         for screen in self.screen_stack:
             screen.post_message(ProgressSaved(event.saved))
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (the warm-up, the progress writer): see failures.py."""
+        report_worker_failure(self, event)
 
     @on(ProgressSaveFailed)
     def progress_save_failed(self, event: ProgressSaveFailed) -> None:
@@ -395,6 +410,15 @@ class GradTutorApp(App[None]):
 
         standalone = size is not None and size is self.initial_stepper
         self.push_screen(StepperScreen(size or NetworkSize(), standalone=standalone))
+
+    def open_breakdown(
+        self, function: str, wrt: str, title: str, carried: Callable[[Any], None]
+    ) -> None:
+        """Open the breakdown of a derivative exercise's function; `carried` receives
+        what the learner assembled there (a `Carried`, or None)."""
+        from .screens.breakdown import BreakdownScreen
+
+        self.push_screen(BreakdownScreen(function, wrt, title), carried)
 
     def open_training(self, block: TrainingBlock) -> None:
         """Open a training view."""

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, packs_of, usage_error
+from .cliutil import EXIT_FAIL, EXIT_OK, EXIT_USAGE, packs_of, usage_error
 
 MAX_LINE_BYTES = 1_000_000
 """A batch line longer than this is answered `invalid` without being parsed."""
@@ -47,8 +47,8 @@ class Grader:
         self, answer: Any, of: Any = None, wrt: Any = None, exercise: Any = None, variant: Any = 0
     ):
         """A verdict for any input: never raises."""
+        from .cliutil import variant_problem
         from .core.checking import Verdict, check_derivative, check_exercise
-        from .packcli import variant_problem
 
         if not isinstance(answer, str):
             return Verdict("invalid", 'The answer must be a string ("answer": "...").')
@@ -207,7 +207,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if problem:
             return _usage(problem)
     shared_sandbox().start()
-    from .packcli import variant_problem
+    from .cliutil import variant_problem
 
     problem = variant_problem(args.variant)
     if problem:

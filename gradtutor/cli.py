@@ -14,9 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cliutil import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    pack_dirs,
+    pack_option,
+    packs_of,
+    usage_error,
+)
 from .core.sizes import MAX_SESSIONS, MAX_SESSIONS_PER_ADDRESS, NetworkSize
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("answer", nargs="?", metavar="ANSWER")
     p.add_argument("--of", metavar="FUNCTION", help="the function to differentiate")
     p.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by")
-    _pack_option(p, "the pack holding the exercise")
+    pack_option(p, "the pack holding the exercise")
     p.add_argument("--exercise", metavar="LESSON/EXERCISE")
     p.add_argument("--batch", metavar="FILE", help="JSON Lines of answers ('-' for stdin)")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
@@ -68,12 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("train", help="run a lesson's training blocks without the interface")
-    _pack_option(p, "the pack holding the lesson")
+    pack_option(p, "the pack holding the lesson")
     p.add_argument("--lesson", metavar="LESSON", required=True)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("show", help="an exercise as a learner sees it, for a variant")
-    _pack_option(p, "the pack holding the exercise")
+    pack_option(p, "the pack holding the exercise")
     p.add_argument("--exercise", metavar="LESSON/EXERCISE", required=True)
     p.add_argument("--variant", type=int, default=0, metavar="K")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -84,10 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--export", type=Path, metavar="FILE", help="write your progress to hand in")
     p.add_argument("--name", metavar="NAME", help="your name in the export")
-    _pack_option(p, "the packs to show (repeatable)")
+    pack_option(p, "the packs to show (repeatable)")
 
     p = sub.add_parser("serve", help="the tutor in a web browser, for a class")
-    _pack_option(p, "the packs to serve (repeatable; default: the tutor's)")
+    pack_option(p, "the packs to serve (repeatable; default: the tutor's)")
     p.add_argument(
         "--class",
         dest="class_dir",
@@ -130,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve-session", help=argparse.SUPPRESS
     )  # one browser session (serve runs it)
-    _pack_option(p, "")
+    pack_option(p, "")
     p.add_argument("--class", dest="class_dir", type=Path, required=True)
 
     p = sub.add_parser("report", help="the instructor's view of a class")
@@ -139,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per learner")
     p.add_argument("--html", type=Path, metavar="FILE", help="one self-contained page")
-    _pack_option(p, "packs that name and order the exercises (default: the tutor's)")
+    pack_option(p, "packs that name and order the exercises (default: the tutor's)")
 
     p = sub.add_parser("stepper", help="open the network stepper")
     default = NetworkSize()
@@ -147,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--d-in", type=int, default=default.d_in)
     p.add_argument("--hidden", type=int, default=default.hidden)
     p.add_argument("--seed", type=int, default=default.seed)
-    _pack_option(p, "the packs of the tutor behind the stepper (repeatable)")
+    pack_option(p, "the packs of the tutor behind the stepper (repeatable)")
     p.add_argument("--json", action="store_true", help="print the whole trace and exit")
 
     p = sub.add_parser("explain", help="the chain rule on a function, node by node")
@@ -167,30 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("new", help="scaffold a lesson pack")
     p.add_argument("dir", type=Path, metavar="DIR")
     return parser
-
-
-def _pack_option(parser: argparse.ArgumentParser, help_text: str) -> None:
-    """A subcommand's own `--pack`, kept apart from the top-level one (see `packs_of`)."""
-    parser.add_argument(
-        "--pack",
-        action="append",
-        type=Path,
-        metavar="DIR",
-        dest="sub_packs",
-        default=[],
-        help=help_text,
-    )
-
-
-def packs_of(args: argparse.Namespace) -> list[Path]:
-    """Every `--pack`, given before the subcommand (`gradtutor --pack X check`) or after it."""
-    return [*(args.pack or []), *getattr(args, "sub_packs", [])]
-
-
-def usage_error(command: str, message: str) -> int:
-    """One line on standard error; the exit status of a usage error."""
-    print(f"gradtutor {command}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -231,13 +214,17 @@ def _dispatch(args: argparse.Namespace) -> int:
             case "explain":
                 return cmd_explain(args)
             case "report":
+                from .classcli import cmd_report
+
                 return cmd_report(args)
             case "serve":
+                from .classcli import cmd_serve
+
                 return cmd_serve(args)
             case "serve-session":
                 from .app import create_app
 
-                dirs = _pack_dirs(packs_of(args))
+                dirs = pack_dirs(packs_of(args))
                 create_app(pack_dirs=dirs, class_dir=args.class_dir).run()
                 return EXIT_OK
             case "show":
@@ -257,12 +244,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     return EXIT_USAGE
 
 
-def _pack_dirs(given: list[Path] | None) -> list[Path]:
-    from .core.paths import default_pack_dirs
-
-    return list(given) if given else default_pack_dirs()
-
-
 def cmd_tutor(args: argparse.Namespace) -> int:
     """Open the tutor."""
     for directory in args.pack or []:
@@ -271,7 +252,7 @@ def cmd_tutor(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     from .app import create_app
 
-    create_app(pack_dirs=_pack_dirs(args.pack), unlock_all=args.unlock_all).run()
+    create_app(pack_dirs=pack_dirs(args.pack), unlock_all=args.unlock_all).run()
     return EXIT_OK
 
 
@@ -336,7 +317,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
     progress = store.load()
     for notice in store.take_notices():
         print(f"gradtutor: {notice}", file=sys.stderr)
-    packs = [r.pack for r in map(load_pack, _pack_dirs(packs_of(args))) if r.pack is not None]
+    packs = [r.pack for r in map(load_pack, pack_dirs(packs_of(args))) if r.pack is not None]
     for pack in packs:  # progress written before completions were recorded
         if completions_to_record(pack, progress):
             progress = store.record_completions(pack)
@@ -400,7 +381,7 @@ def _export(args: argparse.Namespace, store: Any) -> int:
     except ClassError as exc:
         return usage_error("progress", str(exc))
     packs = []
-    for directory in _pack_dirs(packs_of(args)):
+    for directory in pack_dirs(packs_of(args)):
         pack = load_pack(directory).pack
         if pack is not None and pack.id in progress.pack_ids():
             packs.append({"id": pack.id, "title": pack.title, "version": pack.version})
@@ -422,112 +403,6 @@ def _export(args: argparse.Namespace, store: Any) -> int:
     except OSError as exc:
         return usage_error("progress", f"cannot write {args.export}: {exc.strerror or exc}")
     print(f"Wrote the progress of {document['name']} to {args.export}: hand this file in.")
-    return EXIT_OK
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    """`gradtutor serve [--pack DIR]... [--class DIR] [--host H] [--port P]`."""
-    import shlex
-
-    from .core.classroom import ClassError, ClassRoom
-    from .core.paths import home_dir
-
-    class_dir = (args.class_dir or home_dir() / "class").resolve()
-    if args.reset_pin is not None:
-        from .core.classroom import ONE_TIME_PIN_DAYS
-
-        try:
-            one_time = ClassRoom(class_dir).reset_pin(args.reset_pin)
-        except (ClassError, OSError) as exc:
-            return usage_error("serve", str(exc))
-        if one_time is None:
-            return usage_error("serve", f"no learner {args.reset_pin!r} in {class_dir}")
-        print(
-            f"One-time PIN for {args.reset_pin}: {one_time}\n"
-            f"Hand it to the learner: it signs them in once (within {ONE_TIME_PIN_DAYS} days) "
-            "to choose a PIN of their own. Their old PIN no longer works; progress is kept."
-        )
-        return EXIT_OK
-    for directory in packs_of(args):
-        if not (directory / "pack.toml").is_file():
-            return usage_error("serve", f"{directory} is not a pack (no pack.toml)")
-    try:
-        class_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return usage_error("serve", f"cannot use {class_dir}: {exc.strerror or exc}")
-    if args.max_sessions < 1 or args.max_sessions_per_address < 1:
-        return usage_error("serve", "the session limits must be at least 1")
-    try:
-        from .serving import ClassServer, student_addresses
-    except ImportError:
-        return usage_error("serve", "textual-serve is not installed (pip install textual-serve)")
-    import socket
-
-    from .zygote import Zygote
-
-    with socket.socket() as probe:  # say so now, not after starting the session process
-        try:
-            probe.bind((args.host, args.port))
-        except (OSError, OverflowError) as exc:
-            why = getattr(exc, "strerror", None) or exc
-            return usage_error("serve", f"cannot listen on {args.host}:{args.port}: {why}")
-    session = ["serve-session", "--class", str(class_dir)]
-    for directory in packs_of(args):
-        session += ["--pack", str(directory.resolve())]
-    # one warm process forks the sessions, which share its torch (gradtutor/zygote.py)
-    zygote = Zygote()
-    try:
-        if not zygote.start():
-            return usage_error("serve", "the session process could not be started")
-        server = ClassServer(
-            shlex.join(zygote.connect_command(session)),
-            host=args.host,
-            port=args.port,
-            public_url=args.public_url,
-            allow_hosts=args.allow_host,
-            max_sessions=args.max_sessions,
-            max_per_address=args.max_sessions_per_address,
-            trusted_proxies=args.trusted_proxy,
-        )
-        where = [args.public_url] if args.public_url else student_addresses(args.host, args.port)
-        print(f"Serving gradtutor (class: {class_dir}); ctrl+c stops. Students open:")
-        for address in where:
-            print(f"  {address}")
-        sys.stdout.flush()
-        try:
-            server.serve()
-        except OSError as exc:
-            return usage_error(
-                "serve", f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}"
-            )
-    finally:
-        zygote.stop()
-    return EXIT_OK
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """`gradtutor report PATH... [--csv FILE] [--html FILE]`."""
-    from .core.report import build, to_csv, to_html, to_text_tables
-
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        return usage_error("report", f"no such file or directory: {', '.join(missing)}")
-    report = build(args.paths, _pack_dirs(packs_of(args)))
-    for what, path, text in (("CSV", args.csv, to_csv), ("HTML", args.html, to_html)):
-        if path is None:
-            continue
-        try:
-            path.write_text(text(report), encoding="utf-8")
-        except OSError as exc:
-            return usage_error("report", f"cannot write {path}: {exc.strerror or exc}")
-        print(f"Wrote the {what} report to {path}.")
-    from rich.console import Console
-
-    width = None if sys.stdout.isatty() else 140  # a report piped to a file: wide tables
-    # every text from a file is made safe in the report itself (safe_text), so rich's own
-    # styles may reach the terminal as styles
-    stream = getattr(sys.stdout, "unescaped", sys.stdout)
-    Console(file=stream, highlight=False, width=width).print(to_text_tables(report))
     return EXIT_OK
 
 
@@ -565,7 +440,7 @@ def cmd_stepper(args: argparse.Namespace) -> int:
             return usage_error("stepper", f"{directory} is not a pack (no pack.toml)")
     from .app import create_app
 
-    create_app(pack_dirs=_pack_dirs(packs_of(args)), stepper=size).run()
+    create_app(pack_dirs=pack_dirs(packs_of(args)), stepper=size).run()
     return EXIT_OK
 
 

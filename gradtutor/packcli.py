@@ -8,16 +8,7 @@ import json
 import sys
 from typing import Any
 
-from .cli import EXIT_OK, EXIT_USAGE, packs_of, usage_error
-
-MAX_VARIANT = 2**63 - 1
-
-
-def variant_problem(k: Any) -> str | None:
-    """Why a variant number cannot be used, or None."""
-    if type(k) is not int or not 0 <= k <= MAX_VARIANT:
-        return f"a variant is a whole number from 0 to {MAX_VARIANT:,}, not {k}"
-    return None
+from .cliutil import EXIT_OK, EXIT_USAGE, packs_of, usage_error, variant_problem
 
 
 def load_one_pack(command: str, args: argparse.Namespace) -> Any:

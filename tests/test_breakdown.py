@@ -185,8 +185,34 @@ async def test_local_derivatives_shown_make_the_carried_answer_a_shown_solution(
         await pilot.press("enter")
         await settle(pilot)
         assert product.status == "revealed"
+        await pilot.press("enter")  # the carried answer, checked: right, and still shown
+        await settle(pilot)
+        assert product.status == "revealed"
+        said = str(product.query_one(".verdict").render())
+        assert "shown, not solved" in said
     record = ProgressStore(isolated_home).load().exercise("breakdown-demo", "graphs", "product")
     assert record.revealed and not record.solved
+
+
+def test_the_breakdown_session_is_headless_and_refuses_f3_while_checking():
+    from gradtutor.core.breakdown import BreakdownSession
+
+    session = BreakdownSession(Breakdown("x*sin(x)", "x"))
+    assert session.stage == "local" and session.current_edge() is session.edges[0]
+    index = session.begin_check()
+    assert index == 0 and session.begin_check() is None  # one check at a time
+    verdict = session.judge(index, "cos(x)")  # a worker's part: nothing changes
+    assert verdict.correct and not session.breakdown.given
+    assert session.reveal() is None  # F3 waits for the verdict
+    assert session.checked(index, verdict) and session.position == 1
+    assert session.breakdown.given  # kept on the checking side's return, not in the worker
+    session.reveal()
+    session.reveal()
+    assert session.stage == "backward"
+    while session.stage == "backward":
+        session.grad_answer("")
+    assert session.stage == "assemble" and session.result is not None
+    assert session.result.shown == 2
 
 
 async def test_the_wrong_answer_feedback_offers_the_breakdown(isolated_home):

@@ -290,3 +290,29 @@ async def test_leaving_the_lesson_mid_save_loses_nothing(isolated_home):
         await settle(pilot)
     record = ProgressStore(isolated_home).load().exercise("format-tour", "derivatives", "square")
     assert record.solved and record.attempts == 2
+
+
+async def test_a_failed_worker_is_said_and_never_leaves_checking_on_screen(
+    isolated_home, monkeypatch
+):
+    from gradtutor.core.session import ExerciseSession
+
+    def broken(self, answer):
+        raise RuntimeError("the checker fell over")
+
+    monkeypatch.setattr(ExerciseSession, "check", broken)
+    app = create_app(pack_dirs=[PACKS / "valid"], home=isolated_home)
+    notes = []
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "notify", lambda message, **kw: notes.append(message))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        view = app.screen.query(ExerciseView).first()
+        view.focus_answer()
+        await pilot.press(*"2x", "enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert any("the checker fell over" in n for n in notes)
+        assert "checking" not in _verdict(view) and not view.session.checking
+        assert "The check failed" in _verdict(view)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from . import compgraph, symbolic
 from .compgraph import Graph, GraphNode, name
@@ -110,17 +110,35 @@ class Breakdown:
         )
 
     def check_edge(self, task: EdgeTask, answer: str) -> Verdict:
+        """Check a local derivative and keep a correct one for the assembly (headless
+        use; a session checks with `judge_edge` off the UI thread and accepts on it)."""
+        verdict = self.judge_edge(task, answer)
+        local = verdict.details.get("local")
+        if verdict.correct and isinstance(local, Node):
+            self.accept_edge(task, local)
+        return verdict
+
+    def accept_edge(self, task: EdgeTask, local: Node) -> None:
+        """Keep the learner's local derivative of an edge for the assembly."""
+        self.given[task.node.id, task.index] = local
+
+    def judge_edge(self, task: EdgeTask, answer: str) -> Verdict:
         """Check a local derivative with the derivative checker, against the node's own
         formula; an answer written in the function's variables instead is accepted when
-        it has the same values. A correct one is kept for the assembly."""
+        it has the same values. Changes nothing: a correct verdict carries the tree to
+        keep in `details["local"]`."""
         from .checking import Verdict, check_derivative
 
         verdict = check_derivative(task.formula_text, task.input, answer)
         if not verdict.correct:
             expanded = self._in_function_variables(task, answer)
             if expanded is not None:
-                self.given[task.node.id, task.index] = expanded
-                return Verdict("correct", "Correct (in the function's variables).", answer)
+                return Verdict(
+                    "correct",
+                    "Correct (in the function's variables).",
+                    answer,
+                    details={"local": expanded},
+                )
             if verdict.verdict == "incorrect":
                 # one operation: the rule says more than a diagnosis of a chain could
                 sentence = verdict.counterexample_sentence()
@@ -132,7 +150,7 @@ class Breakdown:
                 )
             return verdict
         allowed = set(variables(task.node.formula))
-        self.given[task.node.id, task.index] = parse(answer, allowed, equation=True)
+        verdict.details["local"] = parse(answer, allowed, equation=True)
         return verdict
 
     def _in_function_variables(self, task: EdgeTask, answer: str) -> Node | None:
@@ -234,3 +252,136 @@ def _same_values(a: Node, b: Node, names: set[str] | frozenset[str]) -> bool:
     if int(ok.sum()) < 8:
         return False
     return bool(torch.isclose(va[ok], vb[ok], rtol=1e-6, atol=1e-8).all())
+
+
+Stage = Literal["local", "backward", "assemble"]
+"""Giving local derivatives; filling in gradients from the output down; carrying back."""
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What the breakdown sends back to the exercise: the assembled answer, and how
+    many local derivatives on its paths were shown (any makes it a shown solution)."""
+
+    answer: str
+    shown: int
+
+
+class BreakdownSession:
+    """Where the learner is in a breakdown: the stage, the edge or gradient at hand, and
+    the result. The screen renders it; checks run off the UI thread with `judge`, and
+    every change happens through the methods below, on one thread."""
+
+    def __init__(self, breakdown: Breakdown) -> None:
+        self.breakdown = breakdown
+        self.stage: Stage = "local"
+        self.position = 0
+        """The edge (stage "local") or the gradient step (stage "backward") at hand."""
+        self.steps = breakdown.backward_steps()
+        self.shown_grads: set[str] = set()
+        """Nodes whose gradient is on screen."""
+        self.checking = False
+        """A local derivative is being checked: F3 and Enter wait for it."""
+        self.result: Carried | None = None
+
+    @property
+    def edges(self) -> list[EdgeTask]:
+        """Every local derivative to give, in order."""
+        return self.breakdown.edges
+
+    def current_edge(self) -> EdgeTask | None:
+        """The edge at hand (stage "local")."""
+        if self.stage == "local" and self.position < len(self.edges):
+            return self.edges[self.position]
+        return None
+
+    def current_step(self) -> GradStep | None:
+        """The gradient at hand (stage "backward")."""
+        if self.stage == "backward" and self.position < len(self.steps):
+            return self.steps[self.position]
+        return None
+
+    def current_node(self) -> str | None:
+        """The node the stage is about (highlighted in the drawing)."""
+        edge, step = self.current_edge(), self.current_step()
+        return edge.node.id if edge else step.node.id if step else None
+
+    # -- local derivatives ------------------------------------------------------------
+
+    def begin_check(self) -> int | None:
+        """Start checking the edge at hand: its index, or None when a check is pending
+        or no edge is at hand."""
+        if self.checking or self.current_edge() is None:
+            return None
+        self.checking = True
+        return self.position
+
+    def judge(self, index: int, answer: str) -> Verdict:
+        """Check an answer for edge `index` (off the UI thread; changes nothing)."""
+        from .checking import Verdict
+
+        try:
+            return self.breakdown.judge_edge(self.edges[index], answer)
+        except Exception:  # never take the tutor down over a check
+            return Verdict("undecided", "This could not be checked; try writing it another way.")
+
+    def checked(self, index: int, verdict: Verdict) -> bool:
+        """Take a verdict in: a right local derivative is kept and the next edge comes
+        up. True when the session moved on."""
+        self.checking = False
+        if self.stage != "local" or index != self.position or not verdict.correct:
+            return False
+        local = verdict.details.get("local")
+        if isinstance(local, Node):
+            self.breakdown.accept_edge(self.edges[index], local)
+        self._next_edge()
+        return True
+
+    def _next_edge(self) -> None:
+        if self.position + 1 < len(self.edges):
+            self.position += 1
+        else:
+            self.stage, self.position = "backward", 0
+
+    def reveal(self) -> tuple[str, Node | None] | None:
+        """F3: show the edge at hand (its local derivative) or the gradient at hand.
+        None while a check is pending (the answer being checked decides first)."""
+        if self.checking:
+            return None
+        edge = self.current_edge()
+        if edge is not None:
+            local = self.breakdown.reveal_edge(edge)
+            self._next_edge()
+            return "edge", local
+        if self.current_step() is not None:
+            self.next_grad()
+            return "grad", None
+        return None
+
+    # -- the backward pass -------------------------------------------------------------
+
+    def grad_answer(self, answer: str) -> tuple[bool, str]:
+        """A typed gradient (or Enter alone, to see it): (moved on, what to say)."""
+        step = self.current_step()
+        if step is None:
+            return False, ""
+        if answer and step.terms:
+            right, sentence = Breakdown.check_grad(step, answer)
+            if not right:
+                return False, sentence
+            self.next_grad()
+            return True, f"✓ {sentence}"
+        self.next_grad()
+        return True, ""
+
+    def next_grad(self) -> None:
+        """Show the gradient at hand and move on; after the last one, the assembly."""
+        step = self.steps[self.position]
+        self.shown_grads.add(step.node.id)
+        if self.position + 1 < len(self.steps):
+            self.position += 1
+            return
+        self.stage = "assemble"
+        self.result = Carried(
+            to_text(self.breakdown.assembled()[1]), self.breakdown.shown_on_paths()
+        )

@@ -17,9 +17,9 @@ import random
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .draws import Variant, variant_rng
 from .mathlang import BinOp, Call, Neg, Node, Num, Var, pretty_text, to_text
 from .packs import DerivativeExercise, PracticeExercise
-from .variants import Variant, variant_rng
 
 DOMAINS = ((-2.0, 2.0), (-1.0, 1.0), (0.5, 2.0), (0.1, 1.0))
 POINTS = 41

@@ -77,6 +77,9 @@ class ExerciseSession:
     """The answer the verdict belongs to (None: none, or it was undecided)."""
     verdict: Verdict | None = None
     checking: bool = False
+    carried_shown: str | None = None
+    """An answer the breakdown assembled from local derivatives that were shown: right,
+    it still counts as shown, not solved."""
     attempts_known: bool = False
     """The last judged answer has been saved: the attempts left (or a practice block's
     next step) are known."""
@@ -190,6 +193,17 @@ class ExerciseSession:
                 self.address, self.exercise, verdict.correct, self.lesson_exercises
             )
             return Judged(verdict, command)
+        if verdict.correct and answer.strip() == self.carried_shown:
+            from dataclasses import replace
+
+            shown = replace(
+                verdict,
+                message="Right, and assembled by the breakdown from local derivatives you "
+                "were shown: this counts as shown, not solved."
+                + (" F4 gives fresh numbers to solve on your own." if self.can_refresh else ""),
+            )
+            self.verdict = shown
+            return Judged(shown, None)
         if verdict.correct:
             self.status = "solved"
         return Judged(
@@ -270,10 +284,13 @@ class ExerciseSession:
         """Opening the breakdown is counted."""
         return RecordBreakdown(self.address) if self.can_break_down else None
 
-    def carried(self, shown: bool) -> ProgressCommand | None:
+    def carried(self, shown: bool, answer: str = "") -> ProgressCommand | None:
         """The breakdown's answer came back; with local derivatives shown on the way it
-        is a shown solution (revealed), never a solved one."""
-        return self.reveal() if shown else None
+        is a shown solution (revealed), never a solved one, even once checked."""
+        if not shown:
+            return None
+        self.carried_shown = answer.strip()
+        return self.reveal()
 
     def solution_markdown(self) -> str:
         """The solution text, or the reference answer when the author wrote none (may

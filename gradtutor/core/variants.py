@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import random
-from dataclasses import dataclass
 from fractions import Fraction
 
 from . import mathlang, paramlang, valuelang
+from .draws import Variant, digest, variant_rng, variant_seed
 from .packs import (
     ChoiceExercise,
     DerivativeExercise,
@@ -36,24 +35,12 @@ from .packs import (
 from .paramlang import Value
 from .params import draw
 
-
-def _digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()
-
-
-def variant_seed(address: str, k: int) -> int:
-    """The seed of variant k of the exercise at `PACK/LESSON/EXERCISE`."""
-    return int.from_bytes(_digest(f"{address}/{k}")[:8], "big")
-
-
-def variant_rng(address: str, k: int) -> random.Random:
-    """The random source of variant k: every draw of the variant comes from it, in order."""
-    return random.Random(variant_seed(address, k))
+__all__ = ["Variant", "variant_rng", "variant_seed"]  # their home is draws.py
 
 
 def learner_variant(learner: str, address: str, round_: int = 0) -> int:
     """The variant a learner sees of an exercise, in a given round."""
-    return int.from_bytes(_digest(f"{learner}/{address}/{round_}")[:6], "big")
+    return int.from_bytes(digest(f"{learner}/{address}/{round_}")[:6], "big")
 
 
 def learner_k(exercise: Exercise, learner: str, round_: int, depth: int | None = None) -> int:
@@ -73,29 +60,6 @@ def has_variants(exercise: Exercise) -> bool:
     return bool(exercise.params) or (
         isinstance(exercise, ChoiceExercise) and len(exercise.options) > 1
     )
-
-
-@dataclass(frozen=True)
-class Variant:
-    """Variant k of an exercise: what was drawn, and the exercise as the learner sees it."""
-
-    k: int
-    params: dict[str, Value]
-    exercise: Exercise
-    """The exercise with the parameters in place (the authored one when it has none)."""
-    order: tuple[int, ...] = ()
-    """For a choice exercise: the authored index of each option, in the order shown."""
-
-    def shown_options(self) -> list[str]:
-        """The option texts in the order shown ([] for other kinds)."""
-        ex = self.exercise
-        if not isinstance(ex, ChoiceExercise):
-            return []
-        return [ex.options[i].text for i in self.order]
-
-    def params_text(self) -> str:
-        """`a = 3, b = -2`: the drawn numbers, for instructors' listings and messages."""
-        return ", ".join(f"{k} = {paramlang.format_value(v)}" for k, v in self.params.items())
 
 
 @functools.lru_cache(maxsize=2048)

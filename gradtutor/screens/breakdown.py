@@ -10,7 +10,6 @@ itself is `core.breakdown.Breakdown`; this screen only shows it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -19,16 +18,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from ..core.breakdown import Carried
 from ..core.sizes import MAX_MATH_CHARS
+from ..widgets.failures import WorkerFailures
 from ..widgets.inputs import HEADER_ICON, AnswerInput
 
 if TYPE_CHECKING:
     from ..app import GradTutorApp
-    from ..core.breakdown import Breakdown, EdgeTask, GradStep
+    from ..core.breakdown import Breakdown, BreakdownSession, EdgeTask, GradStep
+
+__all__ = ["BreakdownScreen", "Carried"]
 
 
 class BreakdownReady(Message):
@@ -50,18 +52,7 @@ class EdgeChecked(Message):
         self.verdict = verdict
 
 
-@dataclass(frozen=True)
-class Carried:
-    """What the breakdown hands back to its exercise."""
-
-    answer: str
-    """The assembled derivative, in the math language."""
-    shown: int
-    """How many of the local derivatives on its paths the learner was shown (F3): any
-    makes the carried answer count as a shown solution, not the learner's own."""
-
-
-class BreakdownScreen(Screen["Carried | None"]):
+class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
     """The breakdown of one derivative; dismissed with the assembled derivative (carried
     to the exercise) or None."""
 
@@ -74,21 +65,41 @@ class BreakdownScreen(Screen["Carried | None"]):
     """Enter checks (or steps on); F2 names the rule for the edge at hand; F3 fills it
     in (or shows the gradient at hand); Escape goes back without carrying anything."""
 
-    stage: reactive[str] = reactive("loading")
-    """"loading", "local", "backward", "assemble" or "failed"."""
-    position: reactive[int] = reactive(0)
-    """The edge (stage "local") or the backward step (stage "backward") at hand."""
-
     def __init__(self, function: str, wrt: str, title: str) -> None:
         super().__init__()
         self.function = function
         self.wrt = wrt
         self.heading = title
-        self.breakdown: Breakdown | None = None
-        self.steps: list[GradStep] = []
-        self.shown_grads: set[str] = set()
-        self.checking = False
-        self.result: Carried | None = None
+        self.session: BreakdownSession | None = None
+        """Where the learner is (core/breakdown.py); None while loading or failed."""
+        self.problem = ""
+
+    @property
+    def stage(self) -> str:
+        """The session's stage, or "loading" / "failed" before it exists."""
+        if self.session is None:
+            return "failed" if self.problem else "loading"
+        return self.session.stage
+
+    @property
+    def breakdown(self) -> Breakdown | None:
+        """The graph and its numbers."""
+        return self.session.breakdown if self.session else None
+
+    @property
+    def position(self) -> int:
+        """The edge or gradient at hand."""
+        return self.session.position if self.session else 0
+
+    @property
+    def steps(self) -> list[GradStep]:
+        """The backward pass, node by node."""
+        return self.session.steps if self.session else []
+
+    @property
+    def result(self) -> Carried | None:
+        """What Enter carries back, once assembled."""
+        return self.session.result if self.session else None
 
     @property
     def app(self) -> GradTutorApp:  # type: ignore[override]
@@ -130,16 +141,15 @@ class BreakdownScreen(Screen["Carried | None"]):
     @on(BreakdownReady)
     def ready(self, event: BreakdownReady) -> None:
         if event.breakdown is None:
-            self.stage = "failed"
+            self.problem = event.problem or "it could not be built"
             self._graph_text(
                 Text(f"This function cannot be broken down: {event.problem}", style="red")
             )
             return
-        self.breakdown = event.breakdown
-        self.steps = event.breakdown.backward_steps()
+        from ..core.breakdown import BreakdownSession
+
+        self.session = BreakdownSession(event.breakdown)
         self.query_one("#breakdown-task").display = True
-        self.stage = "local"
-        self.position = 0
         self._refresh_all()
         self.query_one("#breakdown-input", Input).focus()
 
@@ -204,17 +214,14 @@ class BreakdownScreen(Screen["Carried | None"]):
                     out.append(f"  ∂/∂{name(inp)} = {pretty_text(given)}", style="green")
             return out
         out.append(f"  = {fmt(b.value(node_id))}", style="dim")
-        if node_id in self.shown_grads or self.stage == "assemble":
+        assert self.session is not None
+        if node_id in self.session.shown_grads or self.stage == "assemble":
             grad = next(s.grad for s in self.steps if s.node.id == node_id)
             out.append(f"  grad {fmt(grad)}", style="magenta")
         return out
 
     def _current_node(self) -> str | None:
-        if self.stage == "local" and self.position < len(self.edges):
-            return self.edges[self.position].node.id
-        if self.stage == "backward" and self.position < len(self.steps):
-            return self.steps[self.position].node.id
-        return None
+        return self.session.current_node() if self.session else None
 
     def _show_task(self) -> None:
         prompt = self.query_one("#breakdown-prompt", Static)
@@ -306,16 +313,24 @@ class BreakdownScreen(Screen["Carried | None"]):
     @on(Input.Submitted, "#breakdown-input")
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        session = self.session
+        if session is None:
+            return
         answer = event.value.strip()
-        if self.stage == "local":
+        if session.stage == "local":
             if not answer:
                 self._say("Type the local derivative, or F3 to see it.", "italic")
-            elif not self.checking:
-                self.checking = True
+                return
+            index = session.begin_check()
+            if index is not None:
                 self._say("⋯ checking", "italic")
-                self.check_edge(self.position, answer)
-        elif self.stage == "backward":
-            self._grad_answer(answer)
+                self.check_edge(index, answer)
+        elif session.stage == "backward":
+            moved, sentence = session.grad_answer(answer)
+            if not moved:
+                self._say(sentence, "red")
+                return
+            self._said_grad(sentence)
 
     def action_carry(self) -> None:
         """Back to the exercise with the assembled derivative in its answer field."""
@@ -324,98 +339,86 @@ class BreakdownScreen(Screen["Carried | None"]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def check_edge(self, index: int, answer: str) -> None:
-        """Check a local derivative in the core, off the UI thread."""
-        b = self.breakdown
-        assert b is not None
-        try:
-            verdict = b.check_edge(self.edges[index], answer)
-        except Exception:  # never take the tutor down over a check
-            from ..core.checking import Verdict
-
-            verdict = Verdict("undecided", "This could not be checked; try writing it another way.")
-        self.post_message(EdgeChecked(index, answer, verdict))
+        """Check a local derivative in the core, off the UI thread (reads only)."""
+        assert self.session is not None
+        self.post_message(EdgeChecked(index, answer, self.session.judge(index, answer)))
 
     @on(EdgeChecked)
     def edge_checked(self, event: EdgeChecked) -> None:
-        self.checking = False
-        if self.stage != "local" or event.index != self.position:
-            return
+        session = self.session
+        assert session is not None
         verdict = event.verdict
-        if verdict.correct:
+        if session.checked(event.index, verdict):
             self._say(f"✓ {verdict.message}", "green")
-            self._next_edge()
-        else:
+            self._moved_on()
+        elif not verdict.correct:
             style = "red" if verdict.verdict == "incorrect" else "yellow"
             self._say(verdict.message, style)
 
-    def _next_edge(self) -> None:
-        field = self.query_one("#breakdown-input", Input)
-        field.value = ""
-        if self.position + 1 < len(self.edges):
-            self.position += 1
-        else:
-            self.stage = "backward"
-            self.position = 0
+    def _moved_on(self) -> None:
+        self.query_one("#breakdown-input", Input).value = ""
+        if self.stage == "backward" and self.position == 0 and not self.session.shown_grads:  # type: ignore[union-attr]
             self._say(
                 "Every local derivative is in. Now the gradients, from the output down.", "green"
             )
         self._refresh_all()
 
-    def _grad_answer(self, answer: str) -> None:
-        step = self.steps[self.position]
-        if answer and step.terms:
-            from ..core.breakdown import Breakdown
-
-            right, sentence = Breakdown.check_grad(step, answer)
-            if not right:
-                self._say(sentence, "red")
-                return
-            self._say(f"✓ {sentence}", "green")
-        else:
-            self._say("")
-        self._next_grad()
-
-    def _next_grad(self) -> None:
+    def _said_grad(self, sentence: str) -> None:
+        """A gradient was shown (typed right, or Enter on empty): say its value."""
         from ..core.compgraph import fmt, name
 
-        step = self.steps[self.position]
-        self.shown_grads.add(step.node.id)
-        self.query_one("#breakdown-input", Input).value = ""
-        shown = f"{name(step.node.id)}.grad = {fmt(step.grad)}"
-        if self.position + 1 < len(self.steps):
-            self.position += 1
-            self._say(Text(shown, style="magenta"))
-        else:
-            self.stage = "assemble"
-            b = self.breakdown
-            assert b is not None
-            from ..core.mathlang import to_text
-
-            self.result = Carried(to_text(b.assembled()[1]), b.shown_on_paths())
-            self._say(Text(f"{shown}: the derivative's value at the point.", style="magenta"))
+        session = self.session
+        assert session is not None
+        shown = Text(sentence + ("  " if sentence else ""), style="green")
+        if session.stage == "assemble":
+            b = session.breakdown
+            value = b.evaluation.grads[b.wrt]
+            shown.append(
+                f"{name(b.wrt)}.grad = {fmt(float(value))}: the derivative's value at the point.",
+                style="magenta",
+            )
             self.set_focus(None)
+        else:
+            last = session.steps[session.position - 1]
+            shown.append(f"{name(last.node.id)}.grad = {fmt(last.grad)}", style="magenta")
+        self._say(shown)
+        self.query_one("#breakdown-input", Input).value = ""
         self._refresh_all()
+
+    def worker_failed(self, worker: object, why: str) -> None:
+        """A worker of this screen failed (the app says so): never left on "⋯"."""
+        if self.session is not None:
+            self.session.checking = False
+        elif not self.problem:
+            self.problem = why
+        self._say(f"That failed ({why}); try again.", "red")
 
     def action_hint(self) -> None:
         """Name the rule for the edge at hand."""
-        if self.stage == "local":
-            self._say(f"Rule: {self.edges[self.position].rule}.", "cyan")
+        edge = self.session.current_edge() if self.session else None
+        if edge is not None:
+            self._say(f"Rule: {edge.rule}.", "cyan")
 
     def action_reveal(self) -> None:
-        """Fill in the edge (or the gradient) at hand."""
-        b = self.breakdown
-        if b is None:
+        """Fill in the edge (or the gradient) at hand; refused while a check is pending."""
+        session = self.session
+        if session is None:
             return
-        if self.stage == "local":
+        if session.checking:
+            self._say("⋯ still checking your answer; it decides first.", "italic")
+            return
+        edge = session.current_edge()
+        revealed = session.reveal()
+        if revealed is None:
+            return
+        kind, local = revealed
+        if kind == "edge" and edge is not None and local is not None:
             from ..core.mathlang import pretty_text
 
-            task = self.edges[self.position]
-            local = b.reveal_edge(task)
-            self._say(f"{task.symbol} = {pretty_text(local)} ({task.rule})", "yellow")
-            self._next_edge()
-        elif self.stage == "backward":
-            self._say("")
-            self._next_grad()
+            self._say(f"{edge.symbol} = {pretty_text(local)} ({edge.rule})", "yellow")
+            self._moved_on()
+        else:
+            self._said_grad("")
 
     def action_leave(self) -> None:
         """Back to the exercise, carrying nothing."""

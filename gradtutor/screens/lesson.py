@@ -50,6 +50,10 @@ class LessonScreen(TutorScreen):
         Binding("shift+tab", "previous_answer", "Previous answer", show=False, priority=True),
     ]
 
+    AUTO_FOCUS = None
+    """Focus is placed once, by `sync_focus`, on what is in view: each focus change
+    restyles the whole lesson (focusing the body, then a field, cost two)."""
+
     def __init__(self, pack: Pack, lesson: Lesson) -> None:
         super().__init__()
         self.pack = pack
@@ -82,7 +86,6 @@ class LessonScreen(TutorScreen):
 
     def on_mount(self) -> None:
         body = self.body
-        body.focus()
         self.app.save_progress(SetLast(self.pack.id, self.lesson.id, self.pack.path))
         self.call_after_refresh(self._open_where_the_learner_left)
         self.watch(body, "scroll_y", self._scrolled, init=False)

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from ..core.classroom import FREE_FAILURES
 from ..core.sizes import MAX_NAME_CHARS, MAX_PIN_CHARS, SIGN_IN_IDLE_SECONDS
+from ..widgets.failures import WorkerFailures
 from ..widgets.inputs import HEADER_ICON, AnswerInput
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class SignedIn(Message):
         """The one-time PIN that was accepted (when the learner must choose their own)."""
 
 
-class SignInScreen(Screen[None]):
+class SignInScreen(WorkerFailures, Screen[None]):
     """The first screen of a served session.
 
     Nothing but signing in, quitting (ctrl+q) and help (F1) is offered here; a session

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Input, Sparkline, Static, Tree
 
 from ..core.sizes import LEAVES, MAX_SEED, MAX_VALUE_CHARS, NetworkSize
 from ..core.summary import TensorSummary, summarize
+from ..widgets.failures import WorkerFailures
 from ..widgets.inputs import HEADER_ICON, AnswerInput
 from ..widgets.tensor_view import TensorView
 from .base import TutorScreen
@@ -110,7 +111,7 @@ def graph_lines(node: tuple, tree_node: Any) -> None:
         graph_lines(sub, child)
 
 
-class StepperScreen(TutorScreen):
+class StepperScreen(WorkerFailures, TutorScreen):
     """Walk the lesson network node by node and watch every .grad fill in."""
 
     BINDINGS = [

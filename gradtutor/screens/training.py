@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Sparkline, Static
 
 from ..core.packs import TrainingBlock
 from ..widgets.blocks import describe_block
+from ..widgets.failures import WorkerFailures
 from ..widgets.inputs import HEADER_ICON
 from .base import TutorScreen
 
@@ -50,7 +51,7 @@ def results_table(result: Any) -> Table:
     return table
 
 
-class TrainingScreen(TutorScreen):
+class TrainingScreen(WorkerFailures, TutorScreen):
     """Runs a `training` block and shows what happened."""
 
     BINDINGS = [

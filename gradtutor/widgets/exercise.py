@@ -29,6 +29,7 @@ from ..core.packs import ChoiceExercise, DerivativeExercise, Exercise, Lesson, P
 from ..core.progress import ExerciseProgress
 from ..core.progress.commands import FreshVariant, NextPractice, RecordPractice, Saved
 from ..core.session import ExerciseSession, Status
+from .failures import WorkerFailures
 from .kinds import PLACEHOLDERS, answer_widget
 from .rendering import preview_text, region_in, verdict_text
 
@@ -74,7 +75,7 @@ class SolutionReady(Message):
         self.scroll = scroll
 
 
-class ExerciseView(Vertical):
+class ExerciseView(WorkerFailures, Vertical):
     """One exercise of a lesson, in the variant the learner sees."""
 
     BINDINGS = [
@@ -365,6 +366,13 @@ class ExerciseView(Vertical):
         """Run the core checker off the UI thread; posts AnswerChecked."""
         self.post_message(AnswerChecked(self, answer, self.session.check(answer)))
 
+    def worker_failed(self, worker: object, why: str) -> None:
+        """A worker of this exercise failed (the app says so): never left on "⋯"."""
+        if self.session.checking:
+            self.session.checking = False
+            self.checking = False
+            self._show(".verdict", Text(f"~ The check failed ({why}); try again.", style="magenta"))
+
     @on(AnswerChecked)
     def answer_checked(self, event: AnswerChecked) -> None:
         """A check finished: the session judges it, the command is queued for saving."""
@@ -456,8 +464,6 @@ class ExerciseView(Vertical):
     def action_breakdown(self) -> None:
         """Open the breakdown of this exercise's function; what it assembles comes back
         into the answer field, to be checked as any answer."""
-        from ..screens.breakdown import BreakdownScreen
-
         fixed = self.fixed
         command = self.session.breakdown()
         if command is None or not isinstance(fixed, DerivativeExercise):
@@ -467,12 +473,12 @@ class ExerciseView(Vertical):
             f"Break it down · Exercise {self.number}: the derivative of "
             f"{_pretty(fixed.function)} with respect to {fixed.wrt}"
         )
-        self.app.push_screen(BreakdownScreen(fixed.function, fixed.wrt, title), self._carried)
+        self.app.open_breakdown(fixed.function, fixed.wrt, title, self._carried)
 
     def _carried(self, result: Carried | None) -> None:
         field = self.query(".answer-input").first(Input)
         if result is not None:
-            command = self.session.carried(bool(result.shown))
+            command = self.session.carried(bool(result.shown), result.answer)
             if command is not None:  # shown local derivatives: the answer was given
                 self.app.save_progress(command)
                 self._sync()
