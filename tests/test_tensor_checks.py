@@ -105,3 +105,76 @@ def test_broadcasting_slip_at_mnist_size_is_refused_before_computing():
     verdict = check_tensor(ex, "2 * (out - y) / 50000")
     assert verdict.verdict == "invalid"
     assert "2,500,000,000" in verdict.message and "GB" in verdict.message
+
+
+# -- no answer may name what it should compute (third edition) --------------------------
+
+DOWNSTREAM = {
+    "out.g": ("out_g", "l2_g", "l1_g"),
+    "l2.g": ("l2_g", "l1_g"),
+    "w2.grad": ("l2_g", "l1_g"),
+    "b2.grad": ("l2_g", "l1_g"),
+    "l1.g": ("l1_g",),
+    "w1.grad": (),
+    "b1.grad": (),
+    "x.grad": (),
+}
+
+
+@pytest.mark.parametrize("target", sorted(DOWNSTREAM))
+def test_an_answer_naming_its_own_or_a_later_gradient_is_invalid(target):
+    ex = exercise(target)
+    for name in DOWNSTREAM[target]:
+        for spelled in (name, name.replace("_g", ".g")):
+            verdict = check_tensor(ex, spelled)
+            assert verdict.verdict == "invalid", (target, spelled)
+            assert "not allowed here" in verdict.message and target in verdict.message
+            if target == "out.g":
+                assert "no gradient" in verdict.message
+
+
+def test_upstream_gradients_stay_allowed_and_right_answers_pass():
+    assert check_tensor(exercise("l2.g"), "out_g @ w2.T").correct
+    assert check_tensor(exercise("l2.g"), "out.g @ w2.T").correct
+    assert check_tensor(exercise("l1.g"), "l2.g * (l1 > 0).float()").correct
+    assert check_tensor(exercise("w1.grad"), "x.T @ l1_g").correct
+    assert check_tensor(exercise("out.g"), "2 * (out.squeeze(-1) - y).unsqueeze(-1) / 6").correct
+    assert check_tensor(exercise("w2.grad"), "x.g").verdict == "invalid"  # `.g` elsewhere
+
+
+def test_validate_refuses_a_reference_or_a_match_that_names_a_later_gradient(tmp_path):
+    from .conftest import run_cli, write_pack
+
+    pack = write_pack(
+        tmp_path / "p",
+        {
+            "pack.toml": 'format = 2\nid = "t"\ntitle = "T"\nversion = "1"\nlessons = ["01.md"]\n',
+            "01.md": """
+                +++
+                id = "one"
+                title = "One"
+                +++
+                Text.
+
+                ```exercise
+                id = "a"
+                kind = "tensor"
+                prompt = "The gradient of l1."
+                target = "l1.g"
+                answer = "l1_g"
+                [shapes]
+                n = 4
+                d_in = 3
+                hidden = 5
+
+                [[feedback]]
+                match = "l1.g * 2"
+                message = "Twice."
+                ```
+            """,
+        },
+    )
+    result = run_cli("validate", str(pack))
+    assert result.returncode == 1
+    assert "01.md:12:" in result.stdout and "not allowed here" in result.stdout
+    assert result.stdout.count("not allowed here") == 2

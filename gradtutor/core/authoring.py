@@ -13,10 +13,10 @@ from typing import Any
 
 from . import mathlang, sizes, tensorlang
 from .checking import (
-    NETWORK_NAMES,
     ReferenceError_,
     check_exercise,
     derivative_reference,
+    parse_tensor_answer,
     parse_value_answer,
     reference_text,
     tensor_reference,
@@ -178,7 +178,7 @@ def _tensor(ex: TensorExercise) -> Iterator[tuple[int, str, str]]:
     if ex.answer is None:
         return
     try:
-        tensorlang.parse(ex.answer, frozenset(NETWORK_NAMES))
+        parse_tensor_answer(ex, ex.answer)
     except tensorlang.TensorLangError as exc:
         yield ex.line_of("answer"), "error", f"`answer` does not parse: {exc}"
         return

@@ -23,9 +23,12 @@ from .reference import (
     derivative_reference,
 )
 from .tensor import (
+    UPSTREAM,
+    allowed_names,
     check_tensor,
     evaluate_tensor_answer,
     network_environment,
+    parse_tensor_answer,
     same,
     tensor_reference,
 )
@@ -65,6 +68,9 @@ __all__ = [
     "evaluate_tensor_answer",
     "invalid",
     "network_environment",
+    "parse_tensor_answer",
+    "UPSTREAM",
+    "allowed_names",
     "nice_number",
     "parse_value_answer",
     "reference_text",

@@ -9,6 +9,7 @@ of tolerances of `verdict.TENSOR_RTOL` and `TENSOR_ATOL`.
 
 from __future__ import annotations
 
+import ast
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,11 +75,65 @@ def _fresh_env(ex: TensorExercise) -> dict[str, torch.Tensor]:
     return network_environment(ex.shapes.n, ex.shapes.d_in, ex.shapes.hidden, ex.seed)[0]
 
 
+UPSTREAM: dict[str, tuple[str, ...]] = {
+    "out.g": (),
+    "l2.g": ("out_g",),
+    "w2.grad": ("out_g",),
+    "b2.grad": ("out_g",),
+    "l1.g": ("out_g", "l2_g"),
+    "w1.grad": ("out_g", "l2_g", "l1_g"),
+    "b1.grad": ("out_g", "l2_g", "l1_g"),
+    "x.grad": ("out_g", "l2_g", "l1_g"),
+}
+"""The upstream gradients a tensor answer may use for each target: those of the nodes
+above it, never its own or one below it (`out_g` for `out.g` would name the answer)."""
+_GRADS = ("out_g", "l2_g", "l1_g")
+
+
+def allowed_names(target: str) -> frozenset[str]:
+    """The names an answer for `target` may use."""
+    return frozenset(n for n in NETWORK_NAMES if n not in _GRADS) | frozenset(UPSTREAM[target])
+
+
+def parse_tensor_answer(ex: TensorExercise, answer: str) -> tensorlang.TensorExpr:
+    """Parse an answer for this exercise: a gradient that is not upstream of its target
+    (in either spelling, `l1_g` or `l1.g`) is refused at its column, with the names that
+    are allowed. Raises TensorLangError."""
+    expr = tensorlang.parse(answer, frozenset(NETWORK_NAMES))
+    allowed = UPSTREAM.get(ex.target, _GRADS)
+    for node in ast.walk(expr.tree):
+        if isinstance(node, ast.Name) and node.id in _GRADS:
+            name, spelled = node.id, node.id
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == "g"
+            and isinstance(node.value, ast.Name)
+        ):
+            name, spelled = f"{node.value.id}_g", f"{node.value.id}.g"
+        else:
+            continue
+        if name in allowed:
+            continue
+        column = node.col_offset + 1
+        names = ", ".join(n for n in NETWORK_NAMES if n in allowed_names(ex.target))
+        upstream = (
+            f"the upstream gradient{'s' if len(allowed) > 1 else ''} "
+            + " and ".join(f"{a} ({a.replace('_g', '.g')})" for a in allowed)
+            if allowed
+            else "no gradient: it is the first one computed"
+        )
+        why = f"an answer for {ex.target} may use {upstream}; the names allowed are {names}"
+        raise tensorlang.TensorLangError(
+            f"`{spelled}` (column {column}) is not allowed here: {why}", column
+        )
+    return expr
+
+
 def evaluate_tensor_answer(
     ex: TensorExercise, answer: str, env: dict[str, torch.Tensor] | None = None
 ) -> torch.Tensor:
     """Evaluate a tensor-language answer over the exercise's network; raises TensorLangError."""
-    expr = tensorlang.parse(answer, frozenset(NETWORK_NAMES))
+    expr = parse_tensor_answer(ex, answer)
     result: torch.Tensor = tensorlang.evaluate(expr, env if env is not None else _fresh_env(ex))
     return result
 
@@ -198,7 +253,7 @@ def check_tensor(ex: TensorExercise, answer: str) -> Verdict:
         return Verdict("correct", "Correct: it matches autograd.", normalized)
     for fb in ex.feedback:
         try:
-            match = tensorlang.evaluate(tensorlang.parse(fb.match, frozenset(NETWORK_NAMES)), env)
+            match = tensorlang.evaluate(parse_tensor_answer(ex, fb.match), env)
         except tensorlang.TensorLangError:
             continue
         if same(got, match):
