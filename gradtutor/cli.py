@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,16 @@ from .core.sizes import MAX_SESSIONS, MAX_SESSIONS_PER_ADDRESS, NetworkSize
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with status 2 and a one-line hint on usage errors."""
+    """argparse that exits with status 2 and a one-line hint on usage errors, and reads
+    an argument that begins with a single `-` as a value (`check "-2x e^(-x^2)"`,
+    `--of -x^2`): gradtutor's only short option is `-h`, so anything else that starts
+    with one dash is an answer or a function, never an option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse reads what this matches as a value ("a negative number") while no
+        # option looks like one; none of ours does
+        self._negative_number_matcher = re.compile(r"^-(?!-)(?!h$).+$", re.S)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)

@@ -217,3 +217,46 @@ def test_a_counterexample_at_a_point_that_cannot_be_rounded_does_not_crash():
         "sin(exp((x^3)^2)) + 1*x", "x", "6*x^5*cos(exp(x^6))*exp(x^6) + 1", symbolic=False
     )
     assert verdict.verdict in ("incorrect", "undecided")  # floating point cannot tell; no crash
+
+
+# -- third edition: notation and diagnoses ---------------------------------------------
+
+
+def _value(compute: str, tolerance: float = 1e-6, given=()):
+    from gradtutor.core.packs import ValueExercise
+
+    return ValueExercise(
+        id="v", prompt="p", compute=compute, ask="value", given=given, tolerance=tolerance
+    )
+
+
+def test_a_decimal_comma_is_asked_about_and_costs_nothing():
+    ex = _value("-0.3209")
+    verdict = check_exercise(ex, "-0,3209")
+    assert verdict.verdict == "invalid" and "−0.3209" in verdict.message
+    assert "point" in verdict.message
+    assert check_exercise(ex, "-0.3209").correct
+    lst = _value("torch.tensor([0.0, 3209.0])")
+    assert check_exercise(lst, "0,3209").verdict != "invalid"  # a list is meant there
+
+
+def test_twice_and_half_are_diagnosed_within_the_tolerance():
+    import math
+
+    truth = 1 / (10 * math.pi)  # 0.031830988...
+    ex = _value(repr(truth), tolerance=1e-3)
+    assert "twice" in check_exercise(ex, "0.0636").message
+    assert "half" in check_exercise(ex, "0.0159").message
+    assert check_exercise(ex, "0.0318").correct
+    assert "twice" not in check_exercise(ex, "0.07").message
+
+
+def test_an_answer_or_function_that_begins_with_a_minus_needs_no_double_dash():
+    from .conftest import run_cli
+
+    result = run_cli("check", "-2*x*exp(-x^2)", "--of", "exp(-x^2)", "--wrt", "x")
+    assert result.returncode == 0 and "Correct" in result.stdout
+    result = run_cli("check", "--of", "-x^2", "--wrt", "x", "-2x")
+    assert result.returncode == 0 and "Correct" in result.stdout
+    assert "usage" in run_cli("check", "-h").stdout
+    assert run_cli("explain", "-x^3", "--wrt", "x").returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import torch
 
@@ -51,8 +52,20 @@ def value_reference(ex: ValueExercise) -> torch.Tensor:
     return leaf.grad.detach() if leaf.grad is not None else torch.zeros_like(leaf)
 
 
+_DECIMAL_COMMA = re.compile(r"^\s*([-+−]?)\s*(\d+),(\d+)\s*$")
+"""`-0,3209`: one number written with a decimal comma."""
+
+
 def check_value(ex: ValueExercise, answer: str) -> Verdict:
     """Check a number or list against autograd's value or `.grad`."""
+    comma = _DECIMAL_COMMA.match(answer)
+    if comma is not None and cached_value_reference(ex).numel() == 1:
+        sign, whole, fraction = comma.groups()
+        meant = f"{'−' if sign in ('-', '−') else ''}{whole}.{fraction}"
+        return invalid(
+            f"Did you mean {meant}? Use a point for decimals: a comma separates the "
+            "numbers of a list, and one number is asked for here."
+        )
     try:
         got = parse_value_answer(answer)
     except MathError as exc:
@@ -94,15 +107,15 @@ def check_value(ex: ValueExercise, answer: str) -> Verdict:
         return Verdict("incorrect", "Not quite: the sign is flipped.", normalized)
     nonzero = expected.abs() > 1e-12
     if bool(nonzero.all()):
-        ratio = got_r / expected
-        c = float(ratio.flatten()[0])
         # Only the telling factors: any other ratio would give the answer away.
         for factor, words in (
             (2.0, "twice the right one: a factor of 2 too many"),
             (0.5, "half the right one: a factor of 2 is missing"),
         ):
-            if abs(c - factor) < 1e-9 and bool(
-                torch.isclose(ratio, torch.full_like(ratio, c), rtol=1e-6).all()
+            # within the exercise's tolerance, as a right answer is (a rounded 0.0636 is
+            # twice 0.03183)
+            if bool(
+                torch.isclose(got_r, factor * expected, rtol=ex.tolerance, atol=ex.tolerance).all()
             ):
                 return Verdict("incorrect", f"Not quite: your answer is {words}.", normalized)
     if expected.numel() > 1:
