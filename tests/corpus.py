@@ -165,7 +165,8 @@ CORPUS = [
     ("log(sin(x))", "x", "cot x", C, None),
     ("x^2", "x", "2sinx", N, "sin(x)"),
     ("x^2", "x", "exp + 1", N, "is a function"),
-    ("x^2", "x", "sin^-1(x)", N, "inverse"),
+    ("x^2", "x", "sin^-1(x)", I, None),  # third edition: the inverse function, arcsin
+    ("x^2", "x", "exp^-1(x)", N, "inverse"),
     ("x^2", "x", "x 2", N, "missing operator"),
     # --- answers of the wrong kind
     ("x^2", "x", "f'(x) = 2x", C, "right-hand side"),

@@ -260,3 +260,56 @@ def test_an_answer_or_function_that_begins_with_a_minus_needs_no_double_dash():
     assert result.returncode == 0 and "Correct" in result.stdout
     assert "usage" in run_cli("check", "-h").stdout
     assert run_cli("explain", "-x^3", "--wrt", "x").returncode == 0
+
+
+INVERSE_CASES = {
+    # function as typed: (the derivative, sympy built directly as the truth)
+    "arcsin(x)": lambda s, x: s.diff(s.asin(x), x),
+    "asin(x)": lambda s, x: s.diff(s.asin(x), x),
+    "sin^(-1)(x)": lambda s, x: s.diff(s.asin(x), x),
+    "arccos(2x)": lambda s, x: s.diff(s.acos(2 * x), x),
+    "tan^-1 x": lambda s, x: s.diff(s.atan(x), x),
+    "arctan(x^2)": lambda s, x: s.diff(s.atan(x**2), x),
+    "arcsec(x)": lambda s, x: s.diff(s.asec(x), x),
+    "arccsc(x)": lambda s, x: s.diff(s.acsc(x), x),
+    "arccot(x)": lambda s, x: s.diff(s.acot(x), x),
+    "asinh(x)": lambda s, x: s.diff(s.asinh(x), x),
+    "acosh(x)": lambda s, x: s.diff(s.acosh(x), x),
+    "atanh(x)": lambda s, x: s.diff(s.atanh(x), x),
+    "[x - (x^2 + 1)]^2": lambda s, x: s.diff((x - (x**2 + 1)) ** 2, x),
+}
+
+
+@pytest.mark.parametrize("function", sorted(INVERSE_CASES))
+def test_inverse_functions_roots_and_brackets_against_sympy(function):
+    import sympy
+
+    from gradtutor.core import mathlang
+    from gradtutor.core.compgraph import assemble, build_graph
+
+    x = sympy.Symbol("x", real=True)
+    truth = sympy.simplify(INVERSE_CASES[function](sympy, x))
+    answer = str(truth).replace("**", "^")
+    verdict = check_derivative(function, "x", answer)
+    assert verdict.correct, (function, answer, verdict.message)
+    # the breakdown's own rules agree with sympy, at points inside the domain
+    ours = assemble(build_graph(mathlang.parse(function)), "x")
+    text = mathlang.to_text(ours)
+    assert check_derivative(function, "x", text).correct, (function, text)
+    assert mathlang.parse(mathlang.to_text(mathlang.parse(function))) == mathlang.parse(function)
+
+
+@pytest.mark.parametrize(
+    ("function", "answer", "n"),
+    [("cbrt(x)", "1/(3 cbrt(x)^2)", 3), ("nthroot(x, 5)", "1/(5 nthroot(x, 5)^4)", 5)],
+)
+def test_real_roots_against_sympy(function, answer, n):
+    import sympy
+
+    x = sympy.Symbol("x", real=True)
+    truth = sympy.diff(sympy.real_root(x, n), x)
+    ours = 1 / (n * sympy.real_root(x, n) ** (n - 1))
+    for point in (-2.7, -0.4, 0.3, 5.0):  # both sides of 0: the real root, not the complex one
+        assert abs(complex(truth.subs(x, point)) - complex(ours.subs(x, point))) < 1e-9
+    assert check_derivative(function, "x", answer).correct
+    assert not check_derivative(function, "x", answer.replace("1/", "2/")).correct

@@ -39,7 +39,7 @@ HOSTILE = [
     "x; import os",
     "x if x else x",
     "{x: x}",
-    "x[0]",
+    "x[0",  # square brackets group (third edition): `x[0]` is x·0, an unclosed one is refused
     "f'{x}'",
     "x @ x",
     "x.T",

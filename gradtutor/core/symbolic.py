@@ -35,6 +35,16 @@ _OUTER: dict[str, tuple[str, str]] = {
     "sec": ("sec(u)*tan(u)", "d/du sec u = sec u tan u"),
     "csc": ("-csc(u)*cot(u)", "d/du csc u = −csc u cot u"),
     "cot": ("-csc(u)^2", "d/du cot u = −csc² u"),
+    "asin": ("1/sqrt(1 - u^2)", "d/du arcsin u = 1/√(1 − u²)"),
+    "acos": ("-1/sqrt(1 - u^2)", "d/du arccos u = −1/√(1 − u²)"),
+    "atan": ("1/(1 + u^2)", "d/du arctan u = 1/(1 + u²)"),
+    "asec": ("1/(abs(u)*sqrt(u^2 - 1))", "d/du arcsec u = 1/(|u|√(u² − 1))"),
+    "acsc": ("-1/(abs(u)*sqrt(u^2 - 1))", "d/du arccsc u = −1/(|u|√(u² − 1))"),
+    "acot": ("-1/(1 + u^2)", "d/du arccot u = −1/(1 + u²)"),
+    "asinh": ("1/sqrt(u^2 + 1)", "d/du arsinh u = 1/√(u² + 1)"),
+    "acosh": ("1/sqrt(u^2 - 1)", "d/du arcosh u = 1/√(u² − 1)"),
+    "atanh": ("1/(1 - u^2)", "d/du artanh u = 1/(1 − u²)"),
+    "cbrt": ("cbrt(u)/(3*u)", "∛u = u^(1/3): the power rule gives 1/(3∛u²)"),
     "sinh": ("cosh(u)", "d/du sinh u = cosh u"),
     "cosh": ("sinh(u)", "d/du cosh u = sinh u"),
     "tanh": ("1 - tanh(u)^2", "d/du tanh u = 1 − tanh² u"),
@@ -106,6 +116,8 @@ def rule_of(node: Node, wrt: str) -> str:
             return _OUTER[func][1]
         case Call("max" | "min"):
             return "max and min follow whichever argument is chosen"
+        case Call("nthroot"):
+            return "the n-th root is the power 1/n: the power rule"
     return "a constant has derivative 0"
 
 
@@ -156,6 +168,9 @@ def _d(node: Node, wrt: str) -> Node:
                 BinOp("*", Call("Heaviside", (first,)), _d(a, wrt)),
                 BinOp("*", Call("Heaviside", (second,)), _d(b, wrt)),
             )
+        case Call("nthroot", (arg, n)) if not variables(n):
+            # the real n-th root: (1/n) u^(1/n - 1) = nthroot(u, n) / (n u)
+            return BinOp("*", BinOp("/", node, BinOp("*", n, arg)), _d(arg, wrt))
         case Call(func, (arg,)):
             return BinOp("*", _outer(func, arg), _d(arg, wrt))
     raise MathError(f"cannot differentiate {to_text(node)}")

@@ -30,7 +30,7 @@ _OPERATOR_FORMS = {
     "∣": "|",
 }
 _GREEK_NAMES = {"σ": "sigmoid", "π": "pi"}
-OPERATORS = "+-*/^(),|"
+OPERATORS = "+-*/^(),|[]"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Grammar (highest binding last)::
     term    := unary (("*" | "/") unary | implicit-product unary)*
     unary   := ("-" | "+") unary | power
     power   := atom (("^" | "**") unary)?          right associative: 2^3^2 = 2^9
-    atom    := NUMBER | NAME | call | "(" expr ")" | "|" expr "|"
+    atom    := NUMBER | NAME | call | "(" expr ")" | "[" expr "]" | "|" expr "|"
     call    := FUNCTION [^ N] ( "(" expr ("," expr)* ")" | bare-argument )
 
 So `-x^2` is `-(x^2)`, `2x^2` is `2*(x^2)` and `x^2 y` is `(x^2)*y`. A product may be
@@ -20,7 +20,9 @@ are `sin(x)^2`; `|x|` is `abs(x)`.
 
 from __future__ import annotations
 
-from .functions import CONSTANTS, FUNCTIONS, canonical
+from fractions import Fraction
+
+from .functions import CONSTANTS, FUNCTIONS, INVERSES, canonical
 from .lexer import Token, tokenize
 from .numbers import check_power_size, number
 from .tree import BinOp, Call, Const, MathError, Neg, Node, Num, Var
@@ -66,13 +68,17 @@ class _Parser:
 
     def starts_factor(self, tok: Token) -> bool:
         """Whether `tok` can begin the right factor of a product written side by side."""
-        return tok.kind in ("num", "name") or tok.text == "(" or (tok.text == "|" and not self.bars)
+        return (
+            tok.kind in ("num", "name")
+            or tok.text in ("(", "[")
+            or (tok.text == "|" and not self.bars)
+        )
 
     def expect_close(self, opener: Token, close: str = ")") -> None:
         if self.tok.text == close:
             self.advance()
             return
-        what = "parenthesis" if close == ")" else "absolute value `|`"
+        what = {")": "parenthesis", "]": "square bracket"}.get(close, "absolute value `|`")
         if self.tok.kind == "end":
             raise MathError(f"the {what} opened at column {opener.col} is never closed", opener.col)
         raise MathError(
@@ -158,12 +164,14 @@ class _Parser:
         if tok.kind == "num":
             self.advance()
             return number(tok), "num"
-        if tok.text == "(":
+        if tok.text in ("(", "["):  # square brackets group too: 2[z - (x + 1)]
+            close = ")" if tok.text == "(" else "]"
             self.advance()
-            if self.tok.text == ")":
-                raise MathError(f"empty parentheses at column {tok.col}", tok.col)
+            if self.tok.text == close:
+                what = "parentheses" if close == ")" else "square brackets"
+                raise MathError(f"empty {what} at column {tok.col}", tok.col)
             inner = self.expr()
-            self.expect_close(tok)
+            self.expect_close(tok, close)
             return inner, "paren"
         if tok.text == "|":
             self.advance()
@@ -199,10 +207,33 @@ class _Parser:
 
     # -- function calls ------------------------------------------------------------
 
+    def inverse_power(self) -> bool:
+        """After `sin^`: `-1` or `(-1)`, the usual notation of the inverse function
+        (consumed when found)."""
+        texts = [self.ahead(k).text for k in range(4)]
+        if texts[:2] == ["-", "1"]:
+            self.advance()
+            self.advance()
+            return True
+        if texts[:4] == ["(", "-", "1", ")"]:
+            for _ in range(4):
+                self.advance()
+            return True
+        return False
+
     def call(self) -> Node:
         tok = self.advance()
         func = FUNCTIONS[canonical(tok.text) or tok.text]
         power = self.function_power(tok)
+        if power is not None and power.value == -1:
+            inverse = INVERSES.get(func.name)
+            if inverse is None:
+                raise MathError(
+                    f"`{tok.text}^-1` would be an inverse function the math language does not "
+                    f"have; for a power, write `{tok.text}(x)^-1` (column {tok.col})",
+                    tok.col,
+                )
+            func, power = FUNCTIONS[inverse], None
         if self.tok.text == "(":
             node: Node = self.arguments(tok, func.name, func.arity)
         elif (
@@ -223,10 +254,13 @@ class _Parser:
         if self.tok.text != "^":
             return None
         caret = self.advance()
+        if self.inverse_power():
+            return Num(Fraction(-1))  # `call` turns it into the inverse function
         if self.tok.text == "-":
             raise MathError(
-                f"`{tok.text}^-1` would be the inverse function, which the math language does "
-                f"not have; for a power of {tok.text}, write `{tok.text}(x)^-1` (column {caret.col})",
+                f"after `{tok.text}^` only a whole number, or -1 for the inverse function, may "
+                f"come before the argument; for a power of {tok.text}, write `{tok.text}(x)^-2` "
+                f"(column {caret.col})",
                 caret.col,
             )
         if self.tok.kind != "num" or not self.tok.text.isdigit():
