@@ -255,7 +255,7 @@ def test_a_breakdown_end_to_end_at_80x24(tmp_path):
         term.keys("u1", "Enter")
         term.wait_for("Local derivatives · 3 of 3")
         term.keys("1", "Enter")  # wrong: the other factor, x, multiplies
-        screen = term.wait_for("Hint: the product rule")
+        term.wait_for("Hint: the product rule")
         term.keys("BSpace", "x", "Enter")
         term.wait_for("Backward pass · node 1 of 3")
         term.keys("Enter")  # the output's gradient is 1
