@@ -11,7 +11,6 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,7 @@ import pytest
 from gradtutor import zygote
 from gradtutor.zygote import EX_TEMPFAIL, Zygote
 
-
-def _wait(condition, what: str, limit: float = 120.0):
-    """Wait on state (a generous limit, only so that a broken zygote fails the test)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+from .test_serve_browser import _wait  # waits on state, with a generous limit
 
 
 def _start(socket_path: Path, **popen) -> subprocess.Popen:
