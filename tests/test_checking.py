@@ -313,3 +313,22 @@ def test_real_roots_against_sympy(function, answer, n):
         assert abs(complex(truth.subs(x, point)) - complex(ours.subs(x, point))) < 1e-9
     assert check_derivative(function, "x", answer).correct
     assert not check_derivative(function, "x", answer.replace("1/", "2/")).correct
+
+
+def test_an_unknown_function_in_an_authored_function_is_an_error_at_its_column():
+    from gradtutor.core import mathlang
+
+    from .conftest import run_cli
+
+    with pytest.raises(mathlang.MathError) as caught:
+        mathlang.parse("3 + atn(x)")
+    assert caught.value.column == 5 and "did you mean `atan(`" in caught.value.message
+    # a product stays a product where the name is a variable elsewhere, or a parameter
+    assert mathlang.parse("2a(a x + b)") == mathlang.parse("2*a*(a*x + b)")
+    assert mathlang.parse("k(x + 1)", known=frozenset({"k"})) == mathlang.parse("k*(x + 1)")
+    assert mathlang.parse("atan(x)") == mathlang.Call("atan", (mathlang.Var("x"),))
+    result = run_cli("check", "1", "--of", "foo(x)", "--wrt", "x")
+    assert result.returncode == 2 and "`foo(` at column 1" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_cli("explain", "asinn(x)", "--wrt", "x")
+    assert result.returncode == 2 and "did you mean `asin(`" in result.stderr

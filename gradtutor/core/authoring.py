@@ -118,7 +118,7 @@ def _reference_is_accepted(ex: Exercise) -> Iterator[tuple[int, str, str]]:
 
 def _derivative(ex: DerivativeExercise, symbolic: bool) -> Iterator[tuple[int, str, str]]:
     try:
-        function = mathlang.parse(ex.function)
+        function = mathlang.parse(ex.function, known=frozenset(p.name for p in ex.params))
     except MathError as exc:
         yield ex.line_of("function"), "error", f"`function` does not parse: {exc}"
         return

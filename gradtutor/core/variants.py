@@ -164,7 +164,7 @@ def substitute(text: str, values: dict[str, Value]) -> str:
     (integers as integers, decimals as exact decimals)."""
     if not values:
         return text
-    return mathlang.to_text(_replace(mathlang.parse(text), values))
+    return mathlang.to_text(_replace(mathlang.parse(text, known=frozenset(values)), values))
 
 
 def _match_or_keep(match: str, values: dict[str, Value]) -> str:

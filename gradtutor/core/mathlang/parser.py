@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .functions import CONSTANTS, FUNCTIONS, INVERSES, canonical
+from .functions import CONSTANTS, FUNCTIONS, INVERSES, NAMES, canonical
 from .lexer import Token, tokenize
 from .numbers import check_power_size, number
 from .tree import BinOp, Call, Const, MathError, Neg, Node, Num, Var
@@ -362,9 +362,17 @@ def is_equation(text: str) -> bool:
 
 
 def parse(
-    text: str, variables: set[str] | frozenset[str] | None = None, *, equation: bool = False
+    text: str,
+    variables: set[str] | frozenset[str] | None = None,
+    *,
+    equation: bool = False,
+    known: frozenset[str] = frozenset(),
 ) -> Node:
-    """Parse text into a tree. `variables`: the names allowed (None: any name is a variable).
+    """Parse text into a tree. `variables`: the names allowed (None: any name is a
+    variable: an author's function, `check --of`, `explain`). There, a name written
+    directly before `(` must be a function, one of the names `known` (an exercise's
+    parameters), or a name the text also uses as a variable elsewhere (`2a(a x + b)`):
+    otherwise it is an error at its column (`atan(x)` is never `atan·x` by accident).
 
     With `equation`, an answer written as an equation (`dy/dx = 2x`, `f'(x) = 2x`) is read
     by its right-hand side. Raises MathError with a message that says what was not
@@ -381,4 +389,33 @@ def parse(
             )
         text = " " * (len(left) + 1) + right  # columns stay those of the text typed
     allowed = frozenset(variables) if variables is not None else None
-    return _Parser(tokenize(text), allowed).parse()
+    tokens = tokenize(text)
+    if allowed is None:
+        _no_unknown_calls(tokens, known)
+    return _Parser(tokens, allowed).parse()
+
+
+def _no_unknown_calls(tokens: list[Token], known: frozenset[str]) -> None:
+    """Refuse `name(` where `name` is not a function and not otherwise a variable."""
+
+    def opens_call(i: int) -> bool:
+        tok, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else None
+        return nxt is not None and nxt.text == "(" and nxt.col == tok.col + len(tok.text)
+
+    names = [(i, t) for i, t in enumerate(tokens) if t.kind == "name"]
+    plain = {t.text for i, t in names if not opens_call(i)}
+    for i, tok in names:
+        name = tok.text
+        if not opens_call(i) or canonical(name) is not None or name in CONSTANTS:
+            continue
+        if name in known or name in plain:
+            continue
+        import difflib
+
+        close = difflib.get_close_matches(name, list(FUNCTIONS) + list(NAMES), n=1, cutoff=0.6)
+        hint = f"did you mean `{close[0]}(`? " if close else ""
+        raise MathError(
+            f"`{name}(` at column {tok.col}: `{name}` is not a function of the math language; "
+            f"{hint}for a product, write `{name}*(...)`",
+            tok.col,
+        )
