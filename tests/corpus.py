@@ -123,7 +123,8 @@ CORPUS = [
     ("x^2", "x", "2*q", N, "q"),
     ("x^2", "x", "sin x", I, None),
     ("x^2", "x", "sin x y", N, "parentheses"),
-    ("x*y", "x", "xy", N, "did you mean x*y"),
+    ("x*y", "x", "xy", N, "the function itself"),  # third edition: xy is x·y
+    ("x*y", "x", "xz", N, "not a variable"),
     ("x^2", "x", "2x =", N, "="),
     ("x^2", "x", "dy/dx = 2x", C, "right-hand side"),
     ("x^2", "x", "a = b = 2x", N, "="),

@@ -332,3 +332,60 @@ def test_an_unknown_function_in_an_authored_function_is_an_error_at_its_column()
     assert "Traceback" not in result.stderr
     result = run_cli("explain", "asinn(x)", "--wrt", "x")
     assert result.returncode == 2 and "did you mean `asin(`" in result.stderr
+
+
+def test_letters_typed_together_are_a_product_of_the_exercises_variables():
+    from gradtutor.core import mathlang
+
+    names = {"w", "x", "b", "y"}
+    assert mathlang.parse("2(wx + b - y)x", names) == mathlang.parse("2*(w*x + b - y)*x", names)
+    assert mathlang.parse("sin xy", {"x", "y"}) == mathlang.parse("sin(x*y)", {"x", "y"})
+    assert mathlang.parse("xy", {"x", "y", "xy"}) == mathlang.Var("xy")  # a name of its own
+    with pytest.raises(mathlang.MathError):
+        mathlang.parse("wz", names)
+    # the reading agrees with sympy built directly
+    import sympy
+
+    w, x = sympy.symbols("w x")
+    assert check_derivative("(w x - 3)^2", "w", "2(wx - 3)x").correct
+    assert sympy.simplify(sympy.diff((w * x - 3) ** 2, w) - 2 * (w * x - 3) * x) == 0
+
+
+def _printed_forms(node):
+    from gradtutor.core import mathlang
+
+    return (mathlang.pretty_text(node), mathlang.to_text(node))
+
+
+def test_everything_printed_as_math_reads_back_the_same():
+    """Previews, solutions and the breakdown print trees (pretty and plain): over the
+    corpus, its functions, their derivatives as the breakdown assembles them, and the
+    built-in practice block's generated functions, each reads back as the same tree."""
+    from gradtutor.core import mathlang
+    from gradtutor.core.compgraph import assemble, build_graph
+    from gradtutor.core.packs import PracticeExercise, load_pack
+    from gradtutor.core.paths import builtin_pack_dir
+    from gradtutor.core.variants import variant_of
+
+    from .corpus import CORPUS
+
+    trees = []
+    for function, wrt, answer, *_ in CORPUS:
+        try:
+            names = mathlang.variables(mathlang.parse(function))
+            trees.append((mathlang.parse(function), names))
+            trees.append((mathlang.parse(answer, names, equation=True), names))
+            trees.append((assemble(build_graph(mathlang.parse(function)), wrt), names))
+        except mathlang.MathError:
+            continue
+    pack = load_pack(builtin_pack_dir()).pack
+    blocks = [e for le in pack.lessons for e in le.exercises if isinstance(e, PracticeExercise)]
+    for block in blocks:
+        for k in range(60):
+            fixed = variant_of(block, k).exercise
+            node = mathlang.parse(fixed.function)
+            trees.append((node, mathlang.variables(node)))
+    assert len(trees) > 300
+    for node, names in trees:
+        for shown in _printed_forms(node):
+            assert mathlang.parse(shown, names) == node, shown

@@ -29,7 +29,9 @@ _OPERATOR_FORMS = {
     "÷": "/",
     "∣": "|",
 }
-_GREEK_NAMES = {"σ": "sigmoid", "π": "pi"}
+_GREEK_NAMES = {"σ": "sigmoid", "π": "pi", "√": "sqrt", "∛": "cbrt"}
+"""Symbols read as a name: what the preview prints reads back (`√x`, `∛x`)."""
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True))
 OPERATORS = "+-*/^(),|[]"
 
 
@@ -48,6 +50,8 @@ def _normal(c: str) -> str:
         return chr(ord(c) - 0xFEE0)
     if c == "\u3000":
         return " "
+    if c in _SUBSCRIPTS:  # `x₁`, as the preview prints it, is the name x1
+        return _SUBSCRIPTS[c]
     return _OPERATOR_FORMS.get(c, c)
 
 
@@ -170,8 +174,8 @@ def _unexpected_char(c: str, col: int) -> str:
         return f"a name cannot start with `_` (column {col})"
     if c == "'":
         return f"`'` at column {col} is not part of the math language; write the derivative itself"
-    if c in "[]{}":
-        return f"`{c}` at column {col} is not part of the math language; group with ( and )"
+    if c in "{}":
+        return f"`{c}` at column {col} is not part of the math language; group with ( ) or [ ]"
     if c == ".":
         return f"`.` at column {col} is not part of the math language (write functions as `sin(x)`)"
     return _describe_char(c, col)

@@ -200,6 +200,13 @@ class _Parser:
         if name in CONSTANTS and (self.allowed is None or name not in self.allowed):
             return Const(name)
         if self.allowed is not None and name not in self.allowed:
+            if len(name) > 1 and all(c in self.allowed for c in name):
+                # letters typed together, each a variable, none a name of its own: a
+                # product, as on paper (`wx`, `xyz`; `sin xy` is sin(x·y))
+                node: Node = Var(name[0])
+                for letter in name[1:]:
+                    node = BinOp("*", node, Var(letter))
+                return node
             raise MathError(_unknown_name(tok, self.allowed), tok.col)
         if name.startswith("_") or "__" in name:
             raise MathError(f"`{name}` is not a usable name (column {tok.col})", tok.col)
