@@ -389,3 +389,25 @@ def test_everything_printed_as_math_reads_back_the_same():
     for node, names in trees:
         for shown in _printed_forms(node):
             assert mathlang.parse(shown, names) == node, shown
+
+
+def test_greek_letters_are_variables_and_sigma_and_pi_keep_their_meanings():
+    import sympy
+
+    from gradtutor.core import mathlang
+    from gradtutor.core.kinds import KINDS
+    from gradtutor.core.packs import DerivativeExercise
+
+    theta, lam = sympy.symbols("θ λ")
+    truth = sympy.diff(sympy.sin(theta**2) * sympy.exp(lam * theta), theta)
+    answer = str(truth).replace("**", "^")
+    assert check_derivative("sin(θ^2) exp(λ θ)", "θ", answer).correct
+    assert check_derivative("α x^2", "x", "2α x").correct
+    assert mathlang.parse("σ(x)") == mathlang.parse("sigmoid(x)")
+    assert mathlang.parse("π x", {"x"}) == mathlang.parse("pi*x", {"x"})
+    with pytest.raises(mathlang.MathError):
+        mathlang.parse("ο + 1")  # a Greek omicron looks like o: refused, not a variable
+    ex = DerivativeExercise(id="a", prompt="p", function="sigmoid(x)", wrt="x")
+    note = KINDS["derivative"].preview(ex, "σ(x)(1 - σ(x))").note
+    assert "σ is the sigmoid" in note
+    assert "a^(b^c)" in KINDS["derivative"].preview(ex, "2^x^2").note

@@ -8,6 +8,7 @@ placeholder) is `gradtutor/widgets/kinds.py`. Adding a kind: a model class in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,8 +47,22 @@ def _derivative_preview(ex: Exercise, answer: str) -> Preview:
         node = mathlang.parse(answer, names, equation=True)
     except mathlang.MathError as exc:
         return Preview(exc.message, True, exc.column, answer)
-    note = "(the right-hand side of your equation)" if mathlang.is_equation(answer) else ""
-    return Preview(mathlang.pretty_text(node), note=note)
+    notes = []
+    if mathlang.is_equation(answer):
+        notes.append("the right-hand side of your equation")
+    if "σ" in answer:
+        notes.append("σ is the sigmoid")
+    if "π" in answer:
+        notes.append("π is the constant 3.14159…")
+    if _INVERSE_POWER.search(answer):
+        notes.append("f^-1 read as the inverse function")
+    if _RIGHT_POWERS.search(answer):
+        notes.append("a^b^c is read as a^(b^c)")
+    return Preview(mathlang.pretty_text(node), note=f"({'; '.join(notes)})" if notes else "")
+
+
+_INVERSE_POWER = re.compile(r"(sin|cos|tan|sec|csc|cot|sinh|cosh|tanh)\s*\^\s*\(?\s*[-−]\s*1")
+_RIGHT_POWERS = re.compile(r"\^[^+\-*/()]*\^")
 
 
 def _value_preview(ex: Exercise, answer: str) -> Preview:

@@ -31,6 +31,9 @@ _OPERATOR_FORMS = {
 }
 _GREEK_NAMES = {"σ": "sigmoid", "π": "pi", "√": "sqrt", "∛": "cbrt"}
 """Symbols read as a name: what the preview prints reads back (`√x`, `∛x`)."""
+GREEK_VARIABLES = frozenset("αβγδεζηθλμξρτφχψω")
+"""Greek letters that name variables. σ (the sigmoid) and π (the constant) keep their
+meanings; letters that look like Latin ones (ο, ν, κ, ι, υ) are refused as look-alikes."""
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True))
 OPERATORS = "+-*/^(),|[]"
 
@@ -74,6 +77,8 @@ class _Lexer:
                 self.name()
             elif c in _GREEK_NAMES:
                 self.emit("name", _GREEK_NAMES[c], 1)
+            elif c in GREEK_VARIABLES:
+                self.emit("name", c, 1)  # θ, α, λ: a variable of its own
             elif self.raw[self.i] in _SUPERSCRIPTS:
                 self.superscript()
             elif self.text.startswith("**", self.i):
