@@ -165,6 +165,23 @@ def test_keys_typed_as_the_first_screen_appears_are_not_lost(tmp_path):
         (tmp_path / "progress.json").unlink(missing_ok=True)
 
 
+def test_arrows_and_enter_typed_in_one_go_open_the_lesson_under_the_cursor(tmp_path):
+    """Down, Down, Enter sent together: the third lesson opens, not the first (the arrows
+    act in the order typed, before the Enter behind them)."""
+    env = {
+        "GRADTUTOR_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    term = Terminal([sys.executable, "-m", "gradtutor", "--unlock-all"], env, 100, 32)
+    try:
+        term.wait_for("8. ADALINE three ways")
+        term.keys("Down", "Down", "Enter")
+        term.wait_for("scratch · Autograd on one")
+    finally:
+        term.close()
+
+
 def test_a_learners_first_minutes_at_80x24(tmp_path):
     """Lesson 1 of the built-in pack in a real 80×24 terminal: every verdict is on screen
     right after Enter, together with the answer it judges."""

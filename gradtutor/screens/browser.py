@@ -183,7 +183,20 @@ class BrowserScreen(TutorScreen):
         """Enter opens the lesson here, at once, rather than by the tree's binding: the
         app holds every key typed after it (they belong to the lesson) until the lesson
         has its answer field focused, or gives them back when no lesson opened."""
-        if event.key not in ("enter", "ctrl+j") or self.app.screen is not self:
+        if self.app.screen is not self:
+            return
+        tree = self.query_one(LessonTree)
+        moves = {"down": tree.action_cursor_down, "up": tree.action_cursor_up}
+        if event.key in moves and self.focused is tree:
+            # at once, in the order typed: as the tree's binding it would act only after
+            # an Enter typed right behind it had opened the lesson under the old cursor
+            event.stop()
+            event.prevent_default()
+            if tree.pending_cursor is not None:
+                self._apply_cursor(tree.pending_cursor)
+            moves[event.key]()
+            return
+        if event.key not in ("enter", "ctrl+j"):
             return
         event.stop()
         event.prevent_default()
