@@ -411,3 +411,32 @@ def test_greek_letters_are_variables_and_sigma_and_pi_keep_their_meanings():
     note = KINDS["derivative"].preview(ex, "σ(x)(1 - σ(x))").note
     assert "σ is the sigmoid" in note
     assert "a^(b^c)" in KINDS["derivative"].preview(ex, "2^x^2").note
+
+
+def _built(name):
+    import sympy
+
+    x = sympy.Symbol("x", real=True)
+    return {
+        "abs": (sympy.diff(sympy.Abs(x + 10) - 10, x), sympy.sign(x + 11)),
+        "huge": (sympy.diff(x**2 / 2 + sympy.Float(1e9) * x, x), 2 * x + sympy.Float(1e9)),
+    }[name], x
+
+
+@pytest.mark.parametrize(
+    ("function", "answer", "name"),
+    [
+        ("abs(x + 10) - 10", "sign(x + 11)", "abs"),  # differs only for -11 < x < -10
+        ("x^2/2 + 1E9 x", "2x + 1E9", "huge"),  # a huge constant hid the x
+    ],
+)
+def test_agreeing_at_the_samples_is_not_enough_where_sympy_finds_a_difference(
+    function, answer, name
+):
+    verdict = check_derivative(function, "x", answer)
+    assert verdict.verdict == "incorrect" and verdict.counterexample is not None
+    (truth, mine), x = _built(name)  # sympy built directly, as the truth
+    at = verdict.counterexample["point"]["x"]
+    assert abs(float(truth.subs(x, at)) - float(mine.subs(x, at))) > 1e-6  # they truly differ
+    right = "sign(x + 10)" if name == "abs" else "x + 1E9"
+    assert check_derivative(function, "x", right).correct

@@ -19,7 +19,7 @@ from .. import mathlang
 from ..mathlang import MathError, Node
 from ..packs import Feedback
 from ..sandbox import SymbolicSandbox, shared_sandbox
-from .diagnosis import CHAIN_MISTAKE, close, counterexample, diagnose
+from .diagnosis import CHAIN_MISTAKE, _round, close, counterexample, diagnose
 from .reference import KINK_MARGIN, DerivativeReference, ReferenceError_, derivative_reference
 from .verdict import Verdict, invalid
 
@@ -56,7 +56,7 @@ def check_derivative(
         got = torch.where(arg.abs() > KINK_MARGIN, got, ref.reference)
     agree = close(got, ref.reference)
     if bool(agree.all()):
-        return _agreeing(ref, node, normalized, note, symbolic, sandbox)
+        return _agreeing(ref, node, normalized, note, symbolic, sandbox, domain)
     n, wrong = ref.count, int((~agree).sum())
     if symbolic and wrong <= max(1, n // 10):  # wrong at a few points only: ask sympy first
         sym = _symbolic(sandbox, function, wrt, normalized, ref.variables)
@@ -97,6 +97,7 @@ def _agreeing(
     note: str,
     symbolic: bool,
     sandbox: SymbolicSandbox | None,
+    domain: tuple[tuple[str, float, float], ...] = (),
 ) -> Verdict:
     """The verdict on an answer that agrees with autograd at every point.
 
@@ -108,9 +109,26 @@ def _agreeing(
     if not symbolic:
         return Verdict("correct", "Correct." + note, normalized, details={"points": n})
     function, wrt = mathlang.to_text(ref.function), ref.wrt
-    sym = _symbolic(sandbox, function, wrt, normalized, ref.variables)
+    sym = _symbolic(sandbox, function, wrt, normalized, ref.variables, domain)
     status = sym.get("status")
     details = {"points": n, "symbolic": sym}
+    if status == "different" and isinstance(sym.get("point"), dict):
+        # agreeing at the samples only: sympy found a point of the domain where the two
+        # differ, so no tolerance can make it right (`|x + 11|` for `|x + 10|`, `2x + 1e9`
+        # for `x + 1e9`)
+        point = {str(k): round(float(v), 4) for k, v in sym["point"].items()}
+        return Verdict(
+            "incorrect",
+            "Not quite: your answer agrees with the derivative near the points sampled, "
+            "but not everywhere." + note,
+            normalized,
+            counterexample={
+                "point": point,
+                "expected": _round(float(sym["expected"])),
+                "got": _round(float(sym["got"])),
+            },
+            details=details,
+        )
     if mathlang.has_decimal(node) and status != "equal":
         exact = _exact_derivative(sandbox, function, wrt, ref.variables)
         shown = f" the exact answer is {exact}" if exact else " the exact answer has no decimals"
@@ -164,9 +182,15 @@ def _wrong_kind(ref: DerivativeReference, node: Node, got: torch.Tensor) -> str 
 
 
 def _symbolic(
-    sandbox: SymbolicSandbox | None, function: str, wrt: str, answer: str, variables: frozenset[str]
+    sandbox: SymbolicSandbox | None,
+    function: str,
+    wrt: str,
+    answer: str,
+    variables: frozenset[str],
+    domain: tuple[tuple[str, float, float], ...] = (),
 ) -> dict[str, Any]:
-    """Ask the sandbox whether the answer equals sympy's derivative of the function."""
+    """Ask the sandbox whether the answer equals sympy's derivative of the function, on
+    the domain (every real where both are defined, without one)."""
     return (sandbox or shared_sandbox()).request(
         {
             "op": "equivalent",
@@ -174,5 +198,6 @@ def _symbolic(
             "wrt": wrt,
             "answer": answer,
             "vars": sorted(variables),
+            "domain": [list(d) for d in domain],
         }
     )
