@@ -21,7 +21,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
-import math
 import os
 import selectors
 import subprocess
@@ -269,85 +268,6 @@ def _as_math(expr: Any) -> str:
     return re.sub(r"\bE\b", "e", text)
 
 
-SEARCH_POINTS = [-1e6, -1e3, 1e3, 1e6] + [x / 4 for x in range(-400, 401)]
-"""Where a difference that sympy could not prove zero is looked for: a grid of step 1/4
-over [-100, 100] and four far points (outside the sampled range: `|x + 10|` against
-`|x + 11|` differ only for -11 < x < -10)."""
-
-
-def _where_different(
-    difference: Any, derivative: Any, answer: Any, function: Any, domain: Any
-) -> dict[str, Any] | None:
-    """A point of the domain (the exercise's, or every real where both are defined) where
-    the difference of two expressions is not zero, as a `different` reply with the values
-    there; None when none is found within the time bound."""
-    import sympy
-
-    free = sorted(difference.free_symbols, key=str)
-    if not free or len(free) > 3:
-        return None
-    bounds = {}
-    if isinstance(domain, list):
-        for entry in domain:
-            if isinstance(entry, list) and len(entry) == 3:
-                bounds[str(entry[0])] = (float(entry[1]), float(entry[2]))
-    deadline = time.monotonic() + 1.0
-    # each grid point, then the middle of its step: a kink sits on the grid, not between
-    candidates = [v for x in SEARCH_POINTS for v in (x + 0.125, x)]
-    for i, value in enumerate(candidates):
-        if time.monotonic() > deadline:
-            return None
-        point = {}
-        for k, sym in enumerate(free):  # other variables walk the grid at other phases
-            v = candidates[(i + 97 * k) % len(candidates)] if k else value
-            low, high = bounds.get(str(sym), (-math.inf, math.inf))
-            if not low <= v <= high:
-                break
-            point[sym] = sympy.Float(v)
-        else:
-            try:
-                defined = complex(function.subs(point).evalf())  # where it is defined only
-                gap = complex(difference.subs(point).evalf())
-                want = complex(derivative.subs(point).evalf())
-                got = complex(answer.subs(point).evalf())
-            except (TypeError, ValueError, ZeroDivisionError):
-                continue
-            if defined.imag or gap.imag or want.imag or got.imag:
-                continue
-            if not all(math.isfinite(x) for x in (defined.real, gap.real, want.real, got.real)):
-                continue
-            # a difference that varies with the variable is never "within the tolerance":
-            # only rounding noise (relative 1e-9) is forgiven
-            size = max(1.0, abs(want.real), abs(got.real))
-            if abs(gap.real) > 1e-9 * size and _differs_around(difference, point):
-                at = {str(s): float(v) for s, v in point.items()}
-                shown = ", ".join(f"{k} = {v:g}" for k, v in at.items())
-                return {
-                    "status": "different",
-                    "detail": f"they differ at {shown}",
-                    "point": at,
-                    "expected": want.real,
-                    "got": got.real,
-                }
-    return None
-
-
-def _differs_around(difference: Any, point: dict[Any, Any]) -> bool:
-    """The difference is not zero just beside the point too: a difference at one point
-    only (two right forms that disagree exactly at a kink) is no difference."""
-    import sympy
-
-    for shift in (1e-4, -1e-4):
-        moved = {s: v + sympy.Float(shift) for s, v in point.items()}
-        try:
-            gap = complex(difference.subs(moved).evalf())
-        except (TypeError, ValueError, ZeroDivisionError):
-            return False
-        if gap.imag or not math.isfinite(gap.real) or abs(gap.real) < 1e-9:
-            return False
-    return True
-
-
 def _handle(request: dict[str, Any]) -> dict[str, Any]:
     import sympy
 
@@ -390,9 +310,6 @@ def _handle(request: dict[str, Any]) -> dict[str, Any]:
             return {"status": "equal", "detail": "simplify"}
         if simplified.is_number and simplified.is_zero is False:
             return {"status": "different", "detail": f"they differ by the constant {simplified}"}
-        found = _where_different(simplified, derivative, answer, function, request.get("domain"))
-        if found is not None:
-            return found
         return {"status": "unknown", "detail": "sympy could not decide"}
     except MathError as exc:
         return {"status": "error", "detail": str(exc)}

@@ -11,6 +11,7 @@ then a counterexample point.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -20,7 +21,13 @@ from ..mathlang import MathError, Node
 from ..packs import Feedback
 from ..sandbox import SymbolicSandbox, shared_sandbox
 from .diagnosis import CHAIN_MISTAKE, _round, close, counterexample, diagnose
-from .reference import KINK_MARGIN, DerivativeReference, ReferenceError_, derivative_reference
+from .reference import (
+    KINK_MARGIN,
+    DerivativeReference,
+    ReferenceError_,
+    autograd_at,
+    derivative_reference,
+)
 from .verdict import Verdict, invalid
 
 
@@ -112,23 +119,19 @@ def _agreeing(
     sym = _symbolic(sandbox, function, wrt, normalized, ref.variables, domain)
     status = sym.get("status")
     details = {"points": n, "symbolic": sym}
-    if status == "different" and isinstance(sym.get("point"), dict):
-        # agreeing at the samples only: sympy found a point of the domain where the two
-        # differ, so no tolerance can make it right (`|x + 11|` for `|x + 10|`, `2x + 1e9`
-        # for `x + 1e9`)
-        point = {str(k): round(float(v), 4) for k, v in sym["point"].items()}
-        return Verdict(
-            "incorrect",
-            "Not quite: your answer agrees with the derivative near the points sampled, "
-            "but not everywhere." + note,
-            normalized,
-            counterexample={
-                "point": point,
-                "expected": _round(float(sym["expected"])),
-                "got": _round(float(sym["got"])),
-            },
-            details=details,
-        )
+    if status != "equal" and not (status == "different" and mathlang.has_decimal(node)):
+        # agreeing at the samples only, and sympy proved nothing: look over the domain
+        # (`|x + 11|` for `|x + 10|` differ only for -11 < x < -10; `2x + 1e9` hid its x)
+        found = difference_point(ref, node, domain)
+        if found is not None:
+            return Verdict(
+                "incorrect",
+                "Not quite: your answer agrees with the derivative near the points sampled, "
+                "but not everywhere." + note,
+                normalized,
+                counterexample=found,
+                details=details,
+            )
     if mathlang.has_decimal(node) and status != "equal":
         exact = _exact_derivative(sandbox, function, wrt, ref.variables)
         shown = f" the exact answer is {exact}" if exact else " the exact answer has no decimals"
@@ -148,6 +151,53 @@ def _agreeing(
         )
     how = "confirmed symbolically" if status == "equal" else f"checked at {n} points"
     return Verdict("correct", f"Correct ({how}).{note}", normalized, details=details)
+
+
+SEARCH_GRID = [-1e6, -1e3, 1e3, 1e6] + [x / 4 + 0.125 for x in range(-400, 400)]
+"""Where a difference sympy could not settle is looked for: the middles of a grid of step
+1/4 over [-100, 100] (a kink sits on the grid, not between) and four far points."""
+
+
+def difference_point(
+    ref: DerivativeReference, node: Node, domain: tuple[tuple[str, float, float], ...] = ()
+) -> dict[str, Any] | None:
+    """A point of the domain (the exercise's, or every real where the function is
+    defined) where the answer and autograd's derivative differ, there and just beside
+    it, beyond rounding: a counterexample, or None. Deterministic: one torch pass over
+    a fixed grid for `wrt`, the other variables at their first sampled values."""
+    bounds = {name: (lo, hi) for name, lo, hi in domain}
+    grid = torch.tensor(SEARCH_GRID, dtype=torch.float64)
+    low, high = bounds.get(ref.wrt, (-math.inf, math.inf))
+    grid = grid[(grid >= low) & (grid <= high)]
+    if not len(grid):
+        return None
+    points = {
+        name: grid if name == ref.wrt else torch.full_like(grid, float(values[0]))
+        for name, values in ref.points.items()
+    }
+
+    def gaps(at: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            defined = torch.broadcast_to(mathlang.to_torch(ref.function, at), grid.shape)
+            got = torch.broadcast_to(mathlang.to_torch(node, at), grid.shape)
+        want = autograd_at(ref.function, ref.wrt, at)
+        size = torch.maximum(torch.ones_like(want), torch.maximum(want.abs(), got.abs()))
+        ok = torch.isfinite(defined) & torch.isfinite(want) & torch.isfinite(got)
+        return ok & ((got - want).abs() > 1e-9 * size), want, got
+
+    here, want, got = gaps(points)
+    for side in (1e-4, -1e-4):  # not a single point where two right forms disagree
+        moved = {k: (v + side if k == ref.wrt else v) for k, v in points.items()}
+        here = here & gaps(moved)[0]
+    index = here.nonzero()
+    if not len(index):
+        return None
+    i = int(index[0])
+    return {
+        "point": {k: _round(float(v[i])) for k, v in sorted(points.items())},
+        "expected": _round(float(want[i])),
+        "got": _round(float(got[i])),
+    }
 
 
 def _exact_derivative(
