@@ -172,13 +172,11 @@ class GradTutorApp(App[None]):
             if route is not None and route(event):
                 return
             if self._typeahead is not None:
-                if self._typeahead_target_lost():
-                    self.drop_typeahead()
-                elif len(self._typeahead) < self.MAX_TYPEAHEAD:
-                    self._typeahead.append((event.key, event.character))
+                if not self._typeahead_target_lost():
+                    if len(self._typeahead) < self.MAX_TYPEAHEAD:
+                        self._typeahead.append((event.key, event.character))
                     return
-                else:
-                    return
+                self.drop_typeahead()
             elif event.key in ("enter", "ctrl+j") and self.screen.id == "browser":
                 self._typeahead = []
         await super().on_event(event)

@@ -279,13 +279,17 @@ async def test_a_long_paste_into_the_name_or_pin_is_cut_at_once(tmp_path):
         assert len(pin.value) <= MAX_PIN_CHARS
 
 
+ANSWERED = ("derivative", "value", "tensor")
+
+
 async def test_answer_fields_take_at_most_what_their_language_reads(isolated_home):
     from gradtutor.app import create_app
     from gradtutor.core import mathlang, tensorlang, valuelang
-    from gradtutor.core.sizes import ANSWER_CHARS
+    from gradtutor.core.kinds import KINDS
     from gradtutor.widgets.inputs import AnswerInput
 
-    assert ANSWER_CHARS == {
+    lengths = {k.name: k.answer_chars for k in KINDS.values() if k.name in ANSWERED}
+    assert lengths == {
         "derivative": mathlang.MAX_LENGTH,
         "value": valuelang.MAX_LENGTH,
         "tensor": tensorlang.MAX_LENGTH,
@@ -297,7 +301,7 @@ async def test_answer_fields_take_at_most_what_their_language_reads(isolated_hom
         app.open_lesson(pack, pack.lessons[0])
         await settle(pilot)
         fields = list(app.screen.query(AnswerInput))
-        assert fields and all(f.max_length in ANSWER_CHARS.values() for f in fields)
+        assert fields and all(f.max_length in lengths.values() for f in fields)
 
 
 async def test_a_session_left_on_the_sign_in_screen_ends(tmp_path, monkeypatch):

@@ -31,8 +31,6 @@ MAX_VALUE_CHARS = 2_000
 """A value answer: a number or a nested list."""
 MAX_TENSOR_CHARS = 1_000
 """A tensor-language answer."""
-ANSWER_CHARS = {"derivative": MAX_MATH_CHARS, "value": MAX_VALUE_CHARS, "tensor": MAX_TENSOR_CHARS}
-"""The answer field of each exercise kind that has one."""
 
 # -- the class server (`gradtutor serve`) -------------------------------------------
 MAX_TERMINAL_WIDTH = 500

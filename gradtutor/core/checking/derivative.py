@@ -116,7 +116,7 @@ def _agreeing(
     if not symbolic:
         return Verdict("correct", "Correct." + note, normalized, details={"points": n})
     function, wrt = mathlang.to_text(ref.function), ref.wrt
-    sym = _symbolic(sandbox, function, wrt, normalized, ref.variables, domain)
+    sym = _symbolic(sandbox, function, wrt, normalized, ref.variables)
     status = sym.get("status")
     details = {"points": n, "symbolic": sym}
     if status != "equal" and not (status == "different" and mathlang.has_decimal(node)):
@@ -232,15 +232,9 @@ def _wrong_kind(ref: DerivativeReference, node: Node, got: torch.Tensor) -> str 
 
 
 def _symbolic(
-    sandbox: SymbolicSandbox | None,
-    function: str,
-    wrt: str,
-    answer: str,
-    variables: frozenset[str],
-    domain: tuple[tuple[str, float, float], ...] = (),
+    sandbox: SymbolicSandbox | None, function: str, wrt: str, answer: str, variables: frozenset[str]
 ) -> dict[str, Any]:
-    """Ask the sandbox whether the answer equals sympy's derivative of the function, on
-    the domain (every real where both are defined, without one)."""
+    """Ask the sandbox whether the answer equals sympy's derivative of the function."""
     return (sandbox or shared_sandbox()).request(
         {
             "op": "equivalent",
@@ -248,6 +242,5 @@ def _symbolic(
             "wrt": wrt,
             "answer": answer,
             "vars": sorted(variables),
-            "domain": [list(d) for d in domain],
         }
     )
