@@ -28,9 +28,9 @@ def load_one_pack(command: str, args: argparse.Namespace) -> Any:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """`gradtutor show --pack DIR --exercise LESSON/EXERCISE [--variant K] [--json]`."""
+    from .core.kinds import kind_of
     from .core.mathlang import LanguageError
     from .core.mathtext import plain_math
-    from .core.packs import ChoiceExercise, DerivativeExercise
     from .core.params import DrawError
     from .core.variants import variant_of
 
@@ -55,12 +55,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         "variant": args.variant,
         "params": variant.params,
         "prompt": variant.exercise.prompt,
-        "options": options if isinstance(variant.exercise, ChoiceExercise) else None,
+        "options": options if kind_of(variant.exercise).chooses else None,
     }
-    if isinstance(variant.exercise, DerivativeExercise):
-        # beyond the contract's four keys: the function of this variant, for graders
-        doc["function"] = variant.exercise.function
-        doc["wrt"] = variant.exercise.wrt
+    # beyond the contract's four keys: what graders need of this kind (a function, wrt)
+    doc.update(kind_of(variant.exercise).shown_fields(variant.exercise))
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
         return EXIT_OK

@@ -68,3 +68,43 @@ def test_no_dangerous_calls_anywhere_in_the_package(name):
                 func = node.func
                 called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
                 assert called != name, f"{path}:{node.lineno} calls {name}"
+
+
+EXERCISE_CLASSES = {
+    "DerivativeExercise",
+    "ValueExercise",
+    "TensorExercise",
+    "ChoiceExercise",
+    "PracticeExercise",
+}
+
+
+def _switches_on_exercise_class(tree: ast.AST) -> list[int]:
+    """Lines of `isinstance(x, SomeExercise)` that branch (not an assert that narrows)."""
+    asserted = {id(n.test) for n in ast.walk(tree) if isinstance(n, ast.Assert)}
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "isinstance"
+            and len(node.args) == 2
+            and id(node) not in asserted
+        ):
+            names = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
+            if names & EXERCISE_CLASSES:
+                lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_kind_registry_tells_exercise_kinds_apart():
+    """One place per kind: outside `core/kinds/` and the pack reader, nothing branches on
+    an exercise's class (each kind's behaviour is a field of its `Kind`)."""
+    allowed = {CORE / "kinds", CORE / "packs"}
+    found = []
+    for path in sorted((ROOT / "gradtutor").rglob("*.py")):
+        if any(parent in allowed for parent in path.parents):
+            continue
+        for line in _switches_on_exercise_class(ast.parse(path.read_text(encoding="utf-8"))):
+            found.append(f"{path.relative_to(ROOT)}:{line}")
+    assert found == []

@@ -8,30 +8,10 @@ All reported at the line of the key concerned.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from . import mathlang, sizes, tensorlang
-from .checking import (
-    ReferenceError_,
-    check_exercise,
-    derivative_reference,
-    parse_tensor_answer,
-    parse_value_answer,
-    reference_text,
-    tensor_reference,
-    value_reference,
-)
-from .mathlang import MathError
-from .packs import (
-    ChoiceExercise,
-    DerivativeExercise,
-    Exercise,
-    Pack,
-    PracticeExercise,
-    TensorExercise,
-    ValueExercise,
-)
+from . import mathlang, sizes
+from .checking import check_exercise
+from .kinds import Found, kind_of
+from .packs import Exercise, Pack
 from .params import DrawError
 from .problems import Problem, ProblemList
 from .variants import variant_of
@@ -47,14 +27,14 @@ def check_pack_content(pack: Pack, symbolic: bool = True) -> ProblemList:
     return problems
 
 
-def _exercise_problems(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str, str]]:
-    if ex.params or isinstance(ex, PracticeExercise):
+def _exercise_problems(ex: Exercise, symbolic: bool) -> Found:
+    if ex.params or kind_of(ex).make_variant is not None:
         yield from _variant_problems(ex, symbolic)
     else:
         yield from _fixed_problems(ex, symbolic)
 
 
-def _variant_problems(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str, str]]:
+def _variant_problems(ex: Exercise, symbolic: bool) -> Found:
     """Every check of a fixed exercise, on VALIDATE_VARIANTS variants (sympy on the
     first only). The problems of the first variant that has any are reported, named by
     the variant and its values, with how many variants had problems."""
@@ -80,32 +60,18 @@ def _variant_problems(ex: Exercise, symbolic: bool) -> Iterator[tuple[int, str, 
         yield line, severity, f"variant {k} ({values}): {message}{also}"
 
 
-def _fixed_problems(
-    ex: Exercise, symbolic: bool, parameterized: bool = False
-) -> Iterator[tuple[int, str, str]]:
-    if isinstance(ex, DerivativeExercise):
-        yield from _derivative(ex, symbolic)
-    elif isinstance(ex, ValueExercise):
-        yield from _value(ex)
-    elif isinstance(ex, TensorExercise):
-        yield from _tensor(ex)
+def _fixed_problems(ex: Exercise, symbolic: bool, parameterized: bool = False) -> Found:
+    yield from kind_of(ex).problems(ex, symbolic)
     yield from _reference_is_accepted(ex)
     yield from _feedback_is_wrong(ex, symbolic, parameterized)
 
 
-def _reference_is_accepted(ex: Exercise) -> Iterator[tuple[int, str, str]]:
+def _reference_is_accepted(ex: Exercise) -> Found:
     """The pack-integrity rules: the reference answer is judged correct, an empty one invalid."""
     empty = check_exercise(ex, "")
     if empty.verdict != "invalid":
         yield ex.line, "error", f"an empty answer is judged {empty.verdict}, not invalid"
-    references: list[str] = []
-    if isinstance(ex, ChoiceExercise):
-        references = [str(i) for i, o in enumerate(ex.options, 1) if o.correct]
-    elif isinstance(ex, ValueExercise):
-        try:
-            references = [reference_text(ex) or ""]
-        except tensorlang.TensorLangError:
-            return  # reported by _value
+    references = kind_of(ex).reference_answers(ex)
     for answer in references:
         verdict = check_exercise(ex, answer)
         if not verdict.correct:
@@ -116,98 +82,13 @@ def _reference_is_accepted(ex: Exercise) -> Iterator[tuple[int, str, str]]:
             )
 
 
-def _derivative(ex: DerivativeExercise, symbolic: bool) -> Iterator[tuple[int, str, str]]:
-    try:
-        function = mathlang.parse(ex.function, known=frozenset(p.name for p in ex.params))
-    except MathError as exc:
-        yield ex.line_of("function"), "error", f"`function` does not parse: {exc}"
-        return
-    names = mathlang.variables(function)
-    if ex.wrt not in names:
-        yield (
-            ex.line_of("wrt"),
-            "error",
-            f'wrt = "{ex.wrt}" does not occur in the function {ex.function}',
-        )
-        return
-    for var, _, _ in ex.domain:
-        if var not in names:
-            yield (
-                ex.line_of("domain"),
-                "warning",
-                f"the domain names `{var}`, which is not a variable of the function",
-            )
-    try:
-        derivative_reference(ex.function, ex.wrt, ex.domain)
-    except ReferenceError_ as exc:
-        yield ex.line_of("function"), "error", str(exc)
-        return
-    if ex.answer is not None:
-        try:
-            mathlang.parse(ex.answer, names)
-        except MathError as exc:
-            yield ex.line_of("answer"), "error", f"`answer` does not parse: {exc}"
-            return
-        verdict = check_exercise(ex, ex.answer, symbolic=symbolic)
-        if verdict.verdict == "incorrect":
-            where = _point(verdict.counterexample)
-            yield ex.line_of("answer"), "error", f"`answer` disagrees with autograd{where}"
-        elif verdict.verdict == "undecided":
-            yield (
-                ex.line_of("answer"),
-                "warning",
-                f"`answer` could not be confirmed: {verdict.message}",
-            )
-
-
-def _point(counterexample: dict[str, Any] | None) -> str:
-    if not counterexample:
-        return ""
-    at = ", ".join(f"{k} = {v}" for k, v in counterexample["point"].items())
-    return f" at {at}: autograd gives {counterexample['expected']}, the answer gives {counterexample['got']}"
-
-
-def _value(ex: ValueExercise) -> Iterator[tuple[int, str, str]]:
-    try:
-        value_reference(ex)
-    except tensorlang.TensorLangError as exc:
-        yield ex.line_of("compute"), "error", f"`compute` cannot be computed: {exc}"
-
-
-def _tensor(ex: TensorExercise) -> Iterator[tuple[int, str, str]]:
-    if ex.answer is None:
-        return
-    try:
-        parse_tensor_answer(ex, ex.answer)
-    except tensorlang.TensorLangError as exc:
-        yield ex.line_of("answer"), "error", f"`answer` does not parse: {exc}"
-        return
-    verdict = check_exercise(ex, ex.answer)
-    if verdict.verdict != "correct":
-        expected = tensorlang.describe_shape(tensor_reference(ex))
-        yield (
-            ex.line_of("answer"),
-            "error",
-            (
-                f"`answer` disagrees with autograd for {ex.target} (shape {expected}): {verdict.message}"
-            ),
-        )
-
-
-def _feedback_is_wrong(
-    ex: Exercise, symbolic: bool, parameterized: bool = False
-) -> Iterator[tuple[int, str, str]]:
+def _feedback_is_wrong(ex: Exercise, symbolic: bool, parameterized: bool = False) -> Found:
+    kind = kind_of(ex)
     for fb in ex.feedback:
-        if isinstance(ex, ValueExercise):
-            try:
-                parse_value_answer(fb.match)
-            except MathError as exc:
-                yield (
-                    fb.line,
-                    "error",
-                    f"[[feedback]] match does not parse as a number or list: {exc}",
-                )
-                continue
+        problem = kind.match_problem(fb.match)
+        if problem is not None:
+            yield fb.line, "error", problem
+            continue
         verdict = check_exercise(ex, fb.match, symbolic=symbolic)
         if verdict.verdict == "invalid":
             yield fb.line, "error", f"[[feedback]] match does not parse: {verdict.message}"
@@ -228,7 +109,8 @@ def _feedback_is_wrong(
                     "shown (a wrong answer that is right is an authoring bug)"
                 ),
             )
-        elif verdict.feedback != fb.message and not isinstance(ex, ChoiceExercise):
+        # a chosen option answers with its own `why`, never with a [[feedback]] message
+        elif verdict.feedback != fb.message and not kind.chooses:
             yield (
                 fb.line,
                 "warning",

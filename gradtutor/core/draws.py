@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 
 from . import paramlang
-from .packs import ChoiceExercise, Exercise
+from .packs.model import Exercise
 from .paramlang import Value
 
 
@@ -44,10 +44,8 @@ class Variant:
 
     def shown_options(self) -> list[str]:
         """The option texts in the order shown ([] for other kinds)."""
-        ex = self.exercise
-        if not isinstance(ex, ChoiceExercise):
-            return []
-        return [ex.options[i].text for i in self.order]
+        options = getattr(self.exercise, "options", ())
+        return [options[i].text for i in self.order]
 
     def params_text(self) -> str:
         """`a = 3, b = -2`: the drawn numbers, for instructors' listings and messages."""

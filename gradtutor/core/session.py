@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from .kinds import Preview, kind_of
-from .packs import ChoiceExercise, DerivativeExercise, Exercise, PracticeExercise
+from .packs import Exercise, PracticeExercise
 from .progress.commands import (
     ExerciseAddress,
     FreshVariant,
@@ -126,7 +126,7 @@ class ExerciseSession:
     @property
     def practice(self) -> bool:
         """A practice block: judged once per generated exercise."""
-        return isinstance(self.exercise, PracticeExercise)
+        return kind_of(self.exercise).judged_once
 
     @property
     def kind(self) -> str:
@@ -134,9 +134,20 @@ class ExerciseSession:
         return self.fixed.kind
 
     @property
+    def chooses(self) -> bool:
+        """The learner picks one of the options shown (no answer field, no preview)."""
+        return kind_of(self.fixed).chooses
+
+    @property
+    def options(self) -> list[str]:
+        """The option texts in the order shown ([] for kinds without options)."""
+        assert self.shown is not None
+        return self.shown.shown_options()
+
+    @property
     def can_break_down(self) -> bool:
         """F5: derivative exercises whose function could be drawn have a graph."""
-        return isinstance(self.fixed, DerivativeExercise) and not self.problem
+        return kind_of(self.fixed).breaks_down and not self.problem
 
     @property
     def attempts_left(self) -> int | None:
@@ -157,8 +168,7 @@ class ExerciseSession:
         """Why this answer would not be checked now (None: it will be)."""
         if self.checking:
             return Refusal("⋯ still checking the last answer")
-        choice = isinstance(self.fixed, ChoiceExercise)
-        if not answer.strip() and not choice:
+        if not answer.strip() and not self.chooses:
             return Refusal("Type an answer first.")
         if answer.strip() == self.checked_answer:
             return Refusal("That answer was just checked; change it to try again.", True)
@@ -223,13 +233,7 @@ class ExerciseSession:
     def _mistake(self, verdict: Verdict) -> tuple[str, str | None, str | None] | None:
         if verdict.correct:
             return None
-        from .mathtext import plain_math
-
-        option = verdict.details.get("option")
-        text = None
-        if isinstance(self.exercise, ChoiceExercise) and isinstance(option, int):
-            text = plain_math(self.exercise.options[option].text)  # as authored, unfilled
-        return verdict.mistake(text)
+        return verdict.mistake(kind_of(self.exercise).mistake_text(self.exercise, verdict))
 
     def saved(self, saved: Saved) -> None:
         """A command of this exercise was saved: take in what it decided."""
@@ -298,20 +302,17 @@ class ExerciseSession:
         ex = self.fixed
         parts = [ex.solution] if ex.solution else []
         try:
-            from .checking import reference_text
+            from .variants import variant_of
 
-            reference = reference_text(self.exercise, self.variant)
-            if isinstance(ex, DerivativeExercise) and reference is None:
-                from .sandbox import shared_sandbox
-
-                reply = shared_sandbox().request(
-                    {"op": "derivative", "function": ex.function, "wrt": ex.wrt}
-                )
-                if reply.get("status") == "ok":
-                    parts.append("One answer:\n\n```\n" + str(reply["pretty"]) + "\n```")
-            elif reference and not ex.solution:
-                label = "The right option" if isinstance(ex, ChoiceExercise) else "One answer"
-                parts.append(f"{label}: `{reference}`")
+            shown = variant_of(self.exercise, self.variant)
+            kind = kind_of(shown.exercise)
+            reference = kind.reference(shown)
+            if kind.solution_extra is not None:
+                extra = kind.solution_extra(shown, reference)
+            else:
+                extra = f"One answer: `{reference}`" if reference and not ex.solution else None
+            if extra:
+                parts.append(extra)
         except Exception:  # the solution text is a nicety; never fail on it
             pass
         return "**Solution.** " + "\n\n".join(parts) if parts else ""

@@ -19,23 +19,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import random
-from fractions import Fraction
 
-from . import mathlang, paramlang, valuelang
+from . import paramlang
 from .draws import Variant, digest, variant_rng, variant_seed
-from .packs import (
-    ChoiceExercise,
-    DerivativeExercise,
-    Exercise,
-    Feedback,
-    Option,
-    TensorExercise,
-    ValueExercise,
-)
+from .kinds import kind_of
+from .kinds.derivative import substitute
+from .packs import Exercise, Feedback
 from .paramlang import Value
 from .params import draw
 
-__all__ = ["Variant", "variant_rng", "variant_seed"]  # their home is draws.py
+# their homes are draws.py and kinds/derivative.py
+__all__ = ["Variant", "substitute", "variant_rng", "variant_seed"]
 
 
 def learner_variant(learner: str, address: str, round_: int = 0) -> int:
@@ -46,44 +40,31 @@ def learner_variant(learner: str, address: str, round_: int = 0) -> int:
 def learner_k(exercise: Exercise, learner: str, round_: int, depth: int | None = None) -> int:
     """The variant a learner sees now: their variant of this round; for a practice block,
     the exercise of this round at their current depth (None: the lowest)."""
-    from .packs import PracticeExercise
-
     base = learner_variant(learner, exercise.address, round_)
-    if isinstance(exercise, PracticeExercise):
-        return exercise.variant_at(depth if depth is not None else exercise.depth[0], base)
-    return base
+    index = kind_of(exercise).variant_index
+    return index(exercise, base, depth) if index is not None else base
 
 
 def has_variants(exercise: Exercise) -> bool:
     """Whether a fresh variant differs from the one shown: drawn numbers, or the order of
     choice options (practice blocks move on by themselves)."""
-    return bool(exercise.params) or (
-        isinstance(exercise, ChoiceExercise) and len(exercise.options) > 1
-    )
+    return bool(exercise.params) or len(variant_of(exercise, 0).order) > 1
 
 
 @functools.lru_cache(maxsize=2048)
 def variant_of(exercise: Exercise, k: int) -> Variant:
     """Variant k of an exercise. Raises `params.DrawError` or `TensorLangError` when a
     parameterized exercise cannot be drawn or rendered (validation reports both)."""
-    from .packs import PracticeExercise
-    from .practice import generate
-
-    if isinstance(exercise, PracticeExercise):
-        return generate(exercise, k)
+    kind = kind_of(exercise)
+    if kind.make_variant is not None:
+        return kind.make_variant(exercise, k)
     rng = variant_rng(exercise.address, k)
     values = draw(exercise.params, exercise.where, rng) if exercise.params else {}
     fixed = _fixed(exercise, values, rng) if exercise.params else exercise
-    order: tuple[int, ...] = ()
-    if isinstance(fixed, ChoiceExercise):
-        shuffled = list(range(len(fixed.options)))
-        if k != 0:
-            rng.shuffle(shuffled)
-        order = tuple(shuffled)
-    return Variant(k, values, fixed, order)
+    return Variant(k, values, fixed, kind.shuffle(fixed, k, rng))
 
 
-def option_order(exercise: ChoiceExercise, k: int) -> tuple[int, ...]:
+def option_order(exercise: Exercise, k: int) -> tuple[int, ...]:
     """The authored index of each option shown, in the order variant k shows them."""
     return variant_of(exercise, k).order
 
@@ -102,99 +83,16 @@ def _fixed(ex: Exercise, values: dict[str, Value], rng: random.Random) -> Exerci
     def text(t: str) -> str:
         return paramlang.render(t, values)
 
-    messages = [text(fb.message) for fb in ex.feedback]
-    matches = [fb.match for fb in ex.feedback]
+    fixing = kind_of(ex).fix(ex, values, rng)
     changes: dict[str, object] = dict(
         prompt=text(ex.prompt),
         hints=tuple(text(h) for h in ex.hints),
         solution=text(ex.solution) if ex.solution is not None else None,
         params=(),
         where=(),
+        **fixing.changes,
     )
-    if isinstance(ex, DerivativeExercise):
-        changes["function"] = substitute(ex.function, values)
-        if ex.answer is not None:
-            changes["answer"] = substitute(ex.answer, values)
-        matches = [_match_or_keep(m, values) for m in matches]
-    elif isinstance(ex, ValueExercise):
-        given = (*ex.given, *((k, _as_given(v)) for k, v in values.items()))
-        env = {k: _as_value(v) for k, v in given}
-        changes["given"] = given
-        matches = [_value_match(m, env) for m in matches]
-    elif isinstance(ex, TensorExercise):
-        changes["seed"] = rng.randrange(2**31)
-    elif isinstance(ex, ChoiceExercise):
-        changes["options"] = tuple(
-            Option(text(o.text), o.correct, text(o.why) if o.why is not None else None, o.line)
-            for o in ex.options
-        )
     changes["feedback"] = tuple(
-        Feedback(m, message, fb.line)
-        for fb, m, message in zip(ex.feedback, matches, messages, strict=True)
+        Feedback(fixing.match(fb.match), text(fb.message), fb.line) for fb in ex.feedback
     )
     return dataclasses.replace(ex, **changes)  # type: ignore[arg-type]
-
-
-def _number_node(value: int | float) -> mathlang.Node:
-    exact = Fraction(value) if isinstance(value, int) else Fraction(repr(float(value)))
-    text = str(value) if isinstance(value, int) else repr(float(value))
-    if exact < 0:
-        return mathlang.Neg(mathlang.Num(-exact, text.lstrip("-")))
-    return mathlang.Num(exact, text)
-
-
-def _replace(node: mathlang.Node, values: dict[str, Value]) -> mathlang.Node:
-    match node:
-        case mathlang.Var(name) if name in values:
-            value = values[name]
-            if isinstance(value, list):
-                raise mathlang.MathError(f"`{name}` is a vector; a function takes numbers")
-            return _number_node(value)
-        case mathlang.BinOp(op, left, right):
-            return mathlang.BinOp(op, _replace(left, values), _replace(right, values))
-        case mathlang.Neg(operand):
-            return mathlang.Neg(_replace(operand, values))
-        case mathlang.Call(func, args):
-            return mathlang.Call(func, tuple(_replace(a, values) for a in args))
-    return node
-
-
-def substitute(text: str, values: dict[str, Value]) -> str:
-    """Math-language text with each parameter replaced by its drawn number, exactly
-    (integers as integers, decimals as exact decimals)."""
-    if not values:
-        return text
-    return mathlang.to_text(_replace(mathlang.parse(text, known=frozenset(values)), values))
-
-
-def _match_or_keep(match: str, values: dict[str, Value]) -> str:
-    try:
-        return substitute(match, values)
-    except mathlang.MathError:
-        return match  # an unreadable match never matches; validate reports it
-
-
-def _as_given(value: Value) -> object:
-    if isinstance(value, list):
-        return tuple(_as_given(v) for v in value)
-    return float(value)
-
-
-def _as_value(value: object) -> Value:
-    if isinstance(value, tuple):
-        return [_as_value(v) for v in value]
-    return value  # type: ignore[return-value]
-
-
-def _value_match(match: str, env: dict[str, Value]) -> str:
-    """A value feedback `match`: a number as written, or an expression over the given
-    names and the parameters, computed for this variant."""
-    try:
-        valuelang.parse_value(match)
-        return match
-    except mathlang.MathError:
-        pass
-    try:
-        return paramlang.format_value(paramlang.evaluate(match, env))
-    except mathlang.LanguageError:
-        return match

@@ -11,8 +11,9 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Markdown, Static
 
+from ..core.kinds import kind_of
 from ..core.mathtext import markdown_math
-from ..core.packs import Exercise, Lesson, Pack, PracticeExercise, Prose
+from ..core.packs import Exercise, Lesson, Pack, Prose
 from ..core.progress.commands import MarkCompleted, SetLast
 from ..messages import ProgressSaved
 from ..widgets.blocks import ActionBlock
@@ -72,7 +73,7 @@ class LessonScreen(TutorScreen):
                 elif isinstance(segment, Exercise):
                     number += 1
                     record = progress.exercise(self.pack.id, self.lesson.id, segment.id)
-                    view = PracticeView if isinstance(segment, PracticeExercise) else ExerciseView
+                    view = PracticeView if kind_of(segment).judged_once else ExerciseView
                     yield view(self.pack, self.lesson, segment, number, record, progress.learner)
                 else:
                     yield ActionBlock(segment)

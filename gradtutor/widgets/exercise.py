@@ -25,7 +25,7 @@ from textual.widgets import Input, Markdown, OptionList, Static
 
 from ..core.kinds import Preview
 from ..core.mathtext import markdown_math
-from ..core.packs import ChoiceExercise, DerivativeExercise, Exercise, Lesson, Pack
+from ..core.packs import DerivativeExercise, Exercise, Lesson, Pack
 from ..core.progress import ExerciseProgress
 from ..core.progress.commands import FreshVariant, NextPractice, RecordPractice, Saved
 from ..core.session import ExerciseSession, Status
@@ -158,7 +158,7 @@ class ExerciseView(WorkerFailures, Vertical):
             markdown_math(self.fixed.prompt), classes="exercise-prompt", open_links=False
         )
         yield answer_widget(self.session)
-        if not isinstance(self.fixed, ChoiceExercise):
+        if not self.session.chooses:
             yield Static("", classes="answer-preview", markup=False)
         yield Static("", classes="verdict", markup=False)
         with Vertical(classes="hints"):
@@ -329,9 +329,9 @@ class ExerciseView(WorkerFailures, Vertical):
     def on_key(self, event: events.Key) -> None:
         """A digit highlights that option of a choice list; Enter then submits it (a digit
         alone never answers: it may be the first key of something typed elsewhere)."""
-        if isinstance(self.fixed, ChoiceExercise) and event.character and event.character.isdigit():
+        if self.session.chooses and event.character and event.character.isdigit():
             index = int(event.character)
-            if 1 <= index <= len(self.fixed.options):
+            if 1 <= index <= len(self.session.options):
                 event.stop()
                 self.query_one(".choice-options", OptionList).highlighted = index - 1
 
@@ -352,7 +352,7 @@ class ExerciseView(WorkerFailures, Vertical):
         if refused is not None:
             if refused.already_checked:
                 self.bring_verdict_into_view()
-                if not isinstance(self.fixed, ChoiceExercise):
+                if not self.session.chooses:
                     self.notify(refused.message, markup=False)
             elif not session.checking:
                 self._show(".verdict", Text(refused.message, style="italic"))
@@ -466,8 +466,9 @@ class ExerciseView(WorkerFailures, Vertical):
         into the answer field, to be checked as any answer."""
         fixed = self.fixed
         command = self.session.breakdown()
-        if command is None or not isinstance(fixed, DerivativeExercise):
+        if command is None:
             return
+        assert isinstance(fixed, DerivativeExercise)  # the kind that breaks down
         self.app.save_progress(command)
         title = (
             f"Break it down · Exercise {self.number}: the derivative of "

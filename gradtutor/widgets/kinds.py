@@ -1,5 +1,5 @@
 """The exercise kinds, the interface's half: the answer field of each kind and its
-example text (the core's half, with the model and the preview, is `core/kinds.py`)."""
+example text (the core's half, with the model and the preview, is `core/kinds/`)."""
 
 from __future__ import annotations
 
@@ -25,16 +25,11 @@ answer no exercise of the built-in pack (a test checks it)."""
 def answer_widget(session: ExerciseSession) -> Widget:
     """Where the learner answers an exercise of this kind: a list of options for a
     choice, else a one-line field as long as the kind's language reads."""
-    fixed = session.fixed
-    kind = kind_of(fixed)
-    if kind.answer_chars is None:
-        assert session.shown is not None
+    kind = kind_of(session.fixed)
+    if kind.chooses:
         options = [
-            Option(
-                Text.assemble((f"{i}. ", "bold"), rich_text(fixed.options[k].text)),  # type: ignore[attr-defined]
-                id=str(i),
-            )
-            for i, k in enumerate(session.shown.order, 1)
+            Option(Text.assemble((f"{i}. ", "bold"), rich_text(text)), id=str(i))
+            for i, text in enumerate(session.options, 1)
         ]
         return OptionList(*options, classes="choice-options")
     return AnswerInput(

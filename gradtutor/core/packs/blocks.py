@@ -21,7 +21,6 @@ from .files import read_text
 from .model import (
     EXERCISE_CLASSES,
     EXERCISE_KINDS,
-    NETWORK_NAMES,
     PRACTICE_FUNCTIONS,
     TENSOR_TARGETS,
     TRAINING_CLASSES,
@@ -114,13 +113,9 @@ def _exercise(data: dict[str, Any], reader: TableReader, line: int) -> Exercise 
 
 def _reserved(ex: Exercise) -> dict[str, str]:
     """The names a parameter of this exercise may not take, and what they are."""
-    if isinstance(ex, DerivativeExercise):
-        return {ex.wrt: f"`{ex.wrt}`, the variable the exercise differentiates by"}
-    if isinstance(ex, ValueExercise):
-        return {name: "a name in `given`" for name, _ in ex.given}
-    if isinstance(ex, TensorExercise):
-        return {name: "a tensor of the lesson network" for name in NETWORK_NAMES}
-    return {}
+    from ..kinds import kind_of  # the kinds import this package's model
+
+    return kind_of(ex).reserved(ex)
 
 
 def _sub_reader(reader: TableReader, table: str, index: int, where: str) -> TableReader:

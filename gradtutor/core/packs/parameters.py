@@ -19,7 +19,7 @@ from ..mathlang.functions import CONSTANTS, NAMES
 from ..params import DrawError, acceptance, draw
 from ..sizes import MAX_PARAM_SOURCE_CHARS, MAX_WHERE_CONDITIONS
 from ..tomlspec import TableReader
-from .model import ChoiceExercise, Exercise, Param
+from .model import Exercise, Param
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 FORMS = ("int", "real", "choose")
@@ -126,11 +126,9 @@ def texts_of(ex: Exercise) -> Iterator[tuple[str, str]]:
         yield "solution", ex.solution
     for fb in ex.feedback:
         yield "feedback", fb.message
-    if isinstance(ex, ChoiceExercise):
-        for opt in ex.options:
-            yield "option", opt.text
-            if opt.why is not None:
-                yield "option", opt.why
+    from ..kinds import kind_of  # the kinds import this package's model
+
+    yield from kind_of(ex).texts(ex)
 
 
 def check_parameterized(ex: Exercise, reader: TableReader, reserved: dict[str, str]) -> None:
