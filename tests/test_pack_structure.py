@@ -530,3 +530,52 @@ def test_fence_cache_spares_markdown_it_and_survives_garbage(tmp_path):
     cache.write_text('{"abc": [["exercise", "x", 1, 2]], "def": 3}')
     third = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert third.stdout.split() == ["2", "True"]
+
+
+def test_parameter_trials_that_passed_are_not_drawn_again(tmp_path, monkeypatch):
+    """The start-up cache remembers a passed trial by the exercise's content: an unchanged
+    exercise is not drawn again, a changed one is, and a failing one is never remembered."""
+    from gradtutor.core.packs import fences, parameters
+    from gradtutor.core.problems import ProblemList
+
+    calls: list[str] = []
+    real_trial = parameters._trial
+
+    def counting(ex, reader):
+        calls.append(ex.id)
+        real_trial(ex, reader)
+
+    monkeypatch.setattr(parameters, "_trial", counting)
+    cache = fences.FenceCache()
+    block = (
+        'kind = "value"\nid = "scaled"\nprompt = "{{a}} times 2?"\ncompute = "a * 2"\n'
+        'given = {{}}\nask = "value"\n{where}[params]\na = {{ int = [1, {high}] }}\n'
+    )
+
+    def load(high: int, where: str = "") -> ProblemList:
+        from gradtutor.core.packs.blocks import parse_block
+
+        problems = ProblemList()
+        parse_block(
+            "exercise",
+            block.format(high=high, where=where),
+            1,
+            tmp_path / "l.md",
+            tmp_path,
+            problems,
+            cache,
+        )
+        return problems
+
+    assert not load(9).errors and calls == ["scaled"]
+    assert not load(9).errors and calls == ["scaled"]  # remembered
+    assert not load(8).errors and calls == ["scaled", "scaled"]  # changed: drawn again
+    failing = 'where = ["a > 100"]\n'
+    assert load(9, failing).errors and load(9, failing).errors
+    assert calls == ["scaled"] * 4  # a failure is drawn (and reported) every time
+    saved = tmp_path / "cache.json"
+    cache.save(saved)
+    again = fences.FenceCache()
+    again.load(saved)
+    cache = again
+    assert not load(9).errors and calls == ["scaled"] * 4  # the saved cache remembers

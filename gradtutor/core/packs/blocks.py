@@ -17,6 +17,7 @@ from .. import sizes
 from ..problems import ProblemList
 from ..sizes import NetworkSize
 from ..tomlspec import Key, KeyLocator, TableReader, parse_toml
+from .fences import FenceCache
 from .files import read_text
 from .model import (
     EXERCISE_CLASSES,
@@ -46,9 +47,16 @@ SLUG_TEXT = r"^[a-z0-9][a-z0-9-]*$"
 
 
 def parse_block(
-    kind: str, content: str, fence_line: int, path: Path, pack_dir: Path, problems: ProblemList
+    kind: str,
+    content: str,
+    fence_line: int,
+    path: Path,
+    pack_dir: Path,
+    problems: ProblemList,
+    cache: FenceCache | None = None,
 ) -> Segment | None:
-    """One fenced block, or None when it has errors (nothing later sees a broken block)."""
+    """One fenced block, or None when it has errors (nothing later sees a broken block).
+    `cache` remembers the parameter trials that passed (see `check_parameterized`)."""
     first = fence_line + 1
     data = parse_toml(content, path, first, problems, f"the {kind} block")
     if data is None:
@@ -57,7 +65,7 @@ def parse_block(
     reader = TableReader(path, locator, problems, f"the {kind} block at line {fence_line}")
     errors_before = len(problems.errors)
     if kind == "exercise":
-        block: Segment | None = _exercise(data, reader, fence_line)
+        block: Segment | None = _exercise(data, reader, fence_line, cache)
     elif kind == "practice":
         block = _practice(data, reader, fence_line)
     elif kind == "stepper":
@@ -70,7 +78,9 @@ def parse_block(
 _KIND_KEY = Key("kind", "str", True)
 
 
-def _exercise(data: dict[str, Any], reader: TableReader, line: int) -> Exercise | None:
+def _exercise(
+    data: dict[str, Any], reader: TableReader, line: int, cache: FenceCache | None
+) -> Exercise | None:
     kind = data.get("kind")
     if isinstance(kind, str) and kind not in EXERCISE_KINDS:
         reader.error(
@@ -107,7 +117,7 @@ def _exercise(data: dict[str, Any], reader: TableReader, line: int) -> Exercise 
     }[cls]
     exercise = read(values, reader, common)
     if exercise is not None and exercise.params:
-        check_parameterized(exercise, reader, _reserved(exercise))
+        check_parameterized(exercise, reader, _reserved(exercise), cache)
     return exercise
 
 

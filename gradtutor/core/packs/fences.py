@@ -1,5 +1,8 @@
 """Where the meaningful fenced blocks of a lesson body are, found by markdown-it and
 remembered: a start-up whose lessons have not changed does not even import markdown-it.
+The same cache remembers which parameterized exercises passed their trial draws
+(`parameters.check_parameterized`), so that an unchanged pack is not drawn 400 times
+per exercise at every start.
 
 The cache is an object with a lock: the tutor fills it while loading (on the UI thread)
 and saves it from the warm-up worker.
@@ -26,6 +29,7 @@ class FenceCache:
 
     def __init__(self) -> None:
         self._fences: dict[str, list[Fence]] = {}
+        self._passed: set[str] = set()
         self._dirty = False
         self._lock = threading.Lock()
         self._parser: Any = None
@@ -44,6 +48,18 @@ class FenceCache:
             self._fences[key] = fences
             self._dirty = True
         return fences
+
+    def passed(self, key: str) -> bool:
+        """Whether the check named by `key` (a digest of what it checked) passed before."""
+        with self._lock:
+            return key in self._passed
+
+    def remember_passed(self, key: str) -> None:
+        """Remember that the check named by `key` passed."""
+        with self._lock:
+            if key not in self._passed:
+                self._passed.add(key)
+                self._dirty = True
 
     def _parse(self, body: str) -> list[Fence]:
         if self._parser is None:
@@ -71,6 +87,7 @@ class FenceCache:
             return
         if not isinstance(data, dict):
             return
+        passed = data.pop(_PASSED, None)
         adopted = {
             key: [(f[0], f[1], f[2], f[3]) for f in fences]
             for key, fences in data.items()
@@ -79,22 +96,29 @@ class FenceCache:
         with self._lock:
             for key, fences in adopted.items():
                 self._fences.setdefault(key, fences)
+            if isinstance(passed, list):
+                self._passed.update(k for k in passed if isinstance(k, str) and len(k) == 40)
 
     def save(self, path: Path, keep: int = 2000) -> None:
         """Write the cache atomically, when it changed (a cache is never worth an error)."""
         with self._lock:
             if not self._dirty:
                 return
-            items = list(self._fences.items())[-keep:]
+            document: dict[str, object] = dict(list(self._fences.items())[-keep:])
+            document[_PASSED] = sorted(self._passed)[-keep:]
             self._dirty = False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(dict(items)), encoding="utf-8")
+            tmp.write_text(json.dumps(document), encoding="utf-8")
             os.replace(tmp, path)
         except OSError:
             with self._lock:
                 self._dirty = True
+
+
+_PASSED = "passed"
+"""The key of the passed checks in the saved cache (fence keys are 40 hex digits)."""
 
 
 def _is_fence(f: Any) -> bool:

@@ -194,7 +194,7 @@ def _segments(
         _add_prose(segments, lines, body_start, cursor, start, path, problems)
         cursor = end
         fence_line = body_start + start + 1  # 1-based line of the opening fence
-        block = parse_block(kind, content, fence_line, path, pack_dir, problems)
+        block = parse_block(kind, content, fence_line, path, pack_dir, problems, fences)
         if block is not None:
             segments.append(block)
     _add_prose(segments, lines, body_start, cursor, len(lines) - body_start, path, problems)
