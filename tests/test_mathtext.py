@@ -25,6 +25,11 @@ from gradtutor.core.mathtext import convert_math, markdown_math, plain_math
         # no Unicode form: a readable plain form instead of a loss
         (r"e^{-x^2}", "e^(−x²)"),
         (r"\nabla_w \ell", "∇_w ℓ"),
+        # third edition: an operator keeps its space, a product below a bar its brackets
+        (r"\frac{d}{du}\log u = \frac{1}{u}", "(d/du)log u = 1/u"),
+        (r"\frac{1}{5x} \cdot 5", "1/(5x) · 5"),
+        (r"\frac{1}{2\sqrt{u}}", "1/(2√u)"),
+        (r"\sin x + x \cos x", "sin x + x cos x"),
     ],
 )
 def test_math_to_unicode(latex, unicode):

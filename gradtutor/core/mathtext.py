@@ -270,14 +270,22 @@ class _Reader:
             return "".join(_DOUBLE_STRUCK.get(c, c) for c in arg)
         if name in ("left", "right", "big", "Big", "bigg", "Bigg", "displaystyle"):
             return ""
+        if name in _OPERATOR_NAMES and end < len(self.src) and self.src[end].isalnum():
+            return SYMBOLS[name] + " "  # \log u reads `log u`, not `logu`
         if name in SYMBOLS:
             return SYMBOLS[name]
         return _pylatexenc_symbol(name) or name
 
 
+_OPERATOR_NAMES = {"log", "ln", "exp", "sin", "cos", "tan", "tanh", "max", "min", "lim"}
+
+
 def _wrap(s: str) -> str:
     s = s.strip()
-    if len(s) <= 1 or re.fullmatch(r"[\w∂ℓ.√′]+|\(.*\)", s) and not re.search(r"[+\-−·× /]", s):
+    # a coefficient times something (`5x`) is a product: 1/(5x), never 1/5x
+    product = re.search(r"\d(?:[^\W\d_]|√)", s)
+    simple = re.fullmatch(r"[\w∂ℓ.√′]+|\(.*\)", s) and not re.search(r"[+\-−·× /]", s)
+    if len(s) <= 1 or simple and not product:
         return s
     return f"({s})"
 
