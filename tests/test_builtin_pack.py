@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -258,6 +259,11 @@ def test_lesson_7_numbers(pack):
     assert len(grid) == 100 and abs(float(grid.mean()) + 0.05) < 1e-6
 
 
+def _softmax_minus_onehot(z: list[float], c: int) -> list[float]:
+    total = sum(math.exp(v) for v in z)
+    return [math.exp(v) / total - (1.0 if i == c else 0.0) for i, v in enumerate(z)]
+
+
 def test_every_value_exercise_answer_is_computed(pack):
     expected = {
         ("derivatives", "grad-at-5"): [10],
@@ -272,7 +278,12 @@ def test_every_value_exercise_answer_is_computed(pack):
         ("autograd-linear", "fanout-a"): [96],
         ("manual-backprop", "linear-by-hand"): [1, -1, 2, 0],
         ("gradient-check", "central-difference"): [12.01],
-        ("gradient-check", "relative-error"): [0.01 / 12.01],
+        ("gradient-check", "relative-error"): [0.5 / 2.5],
+        ("gradient-check", "finite-cost"): [784 * 50],
+        ("derivatives", "sigmoid-slope"): [0.25],
+        ("manual-backprop", "vjp"): [6, 4],
+        ("manual-backprop", "sigmoid-chain"): [1 / 1024],
+        ("manual-backprop", "softmax-ce"): _softmax_minus_onehot([2, 1, 0], 0),
         ("gradient-check", "kink-estimate"): [0.5],
         ("adaline", "minibatch-grad"): [-1, -2],
         ("sgd", "b-grad-start"): [-39.5],

@@ -420,3 +420,259 @@ def test_the_worked_examples_are_right():
     assert (float(c.detach()), float(d.detach()), float(L.detach())) == (-15, -12, 144)
     assert (float(d.grad), float(c.grad), float(b.grad), float(a.grad)) == (-24, -24, -72, 96)
     assert float((c.grad * b).detach()) == 120  # a's path through c; through d it is -24
+
+
+# ----------------------------------------------------------------------------- third edition
+
+
+def _choice_exercises():
+    from gradtutor.core.packs import ChoiceExercise
+
+    return [ex for le in PACK.lessons for ex in le.exercises if isinstance(ex, ChoiceExercise)]
+
+
+def test_picking_the_longest_option_does_no_better_than_chance():
+    """A learner who always picks the option longer than every other by more than 5
+    characters (and guesses otherwise) must not beat guessing."""
+    choices = _choice_exercises()
+    assert len(choices) >= 23
+    chance = sum(1 / len(ex.options) for ex in choices)
+    wins = 0
+    for ex in choices:
+        lengths = sorted(((len(plain_math(o.text)), o.correct) for o in ex.options), reverse=True)
+        (longest, correct), (second, _) = lengths[0], lengths[1]
+        wins += longest - second > 5 and correct
+    assert wins <= chance, (wins, chance)
+
+
+def _shape_of(code: str) -> str | None:
+    """The expression with its names abstracted (`l2.T @ out.g` and `inp.T @ out.g` alike)."""
+    import ast
+
+    code = re.sub(r"\b(\w+)_g\b", r"\1.g", code.replace("−", "-"))
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError:
+        return None
+    kept = {"T", "g", "sum", "mean", "float", "squeeze", "unsqueeze", "t"}
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            node.id = names.setdefault(node.id, f"v{len(names)}")
+        elif isinstance(node, ast.Attribute) and node.attr not in kept:
+            node.attr = names.setdefault(node.attr, f"v{len(names)}")
+    return ast.dump(tree)
+
+
+def _explained_before():
+    """(exercise, the text a learner reads before it: the prose since the exercise before,
+    that exercise's solution unless it was a tensor exercise of their own writing, and
+    the exercise's prompt)."""
+    from gradtutor.core.packs import TensorExercise
+
+    for lesson in PACK.lessons:
+        since: list[str] = []
+        for segment in lesson.segments:
+            if isinstance(segment, Prose):
+                since.append(segment.text)
+            elif isinstance(segment, Exercise):
+                yield segment, "\n".join([*since, segment.prompt])
+                since = []
+                if segment.solution and not isinstance(segment, TensorExercise):
+                    since.append(segment.solution)
+
+
+def test_no_tensor_answer_is_written_out_before_it_is_asked():
+    """`inp.T @ out.g` in a solution before `w2-grad` asks for `l2.T @ out.g` is the same
+    answer with other names: the learner predicts first, then reads why."""
+    from gradtutor.core.packs import TensorExercise
+
+    checked = 0
+    for ex, before in _explained_before():
+        if not isinstance(ex, TensorExercise) or not ex.answer:
+            continue
+        checked += 1
+        answer = _shape_of(ex.answer)
+        for chunk in re.findall(r"`([^`]+)`", before):
+            assert _shape_of(chunk.split("=")[-1]) != answer, (ex.address, chunk)
+    assert checked >= 7
+
+
+def test_no_choice_is_answered_by_the_prose_before_it():
+    for ex, before in _explained_before():
+        for option in getattr(ex, "options", ()):
+            if option.correct:
+                assert plain_math(option.text) not in plain_math(before), ex.address
+
+
+def test_the_readme_and_the_lesson_agree_on_the_practice_streak():
+    block = PACK.lesson("chain-rule").exercise("chain-drill")
+    words = {3: "three", 5: "five"}[block.streak]
+    lesson = (ROOT / "lessons" / "02-chain-rule.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert f"{words.capitalize()} right in a\nrow at three links" in lesson
+    assert f"{words} right in a row at the top depth" in readme
+
+
+def test_one_backward_writes_a_leaf_once_with_the_sum_of_its_paths():
+    a = torch.tensor(3.0, requires_grad=True)
+    b = torch.tensor(-5.0, requires_grad=True)
+    seen = []
+    a.register_hook(lambda g: seen.append(float(g)))
+    d = a * b + a
+    (d * d).backward()
+    assert seen == [96.0] and float(a.grad) == 96.0
+
+
+def test_zero_grad_sets_none_and_gradcheck_warns_on_float32():
+    w = torch.tensor([2.0, 3.0], requires_grad=True)
+    optimizer = torch.optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    optimizer.zero_grad()
+    assert w.grad is None
+    x = torch.randn(3, requires_grad=True)
+    with pytest.warns(UserWarning, match="not a double precision"):
+        torch.autograd.gradcheck(lambda t: (t**3).sum(), (x,), eps=1e-2, atol=1e-2, rtol=1e-2)
+
+
+def test_torch_maximum_needs_a_tensor_and_gives_half_at_the_kink():
+    t = torch.tensor(0.0, requires_grad=True)
+    with pytest.raises(TypeError):
+        torch.maximum(t, 0)
+    torch.maximum(t, torch.zeros_like(t)).backward()
+    assert float(t.grad) == 0.5
+
+
+def test_an_in_place_change_of_a_saved_tensor_and_what_data_hides():
+    w = torch.tensor([0.5, -1.0], requires_grad=True)
+    a = w.sigmoid()
+    a.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        a.sum().backward()
+    w = torch.tensor([0.5, -1.0], requires_grad=True)
+    a = w.sigmoid()
+    a.data.mul_(2)
+    a.sum().backward()
+    assert [round(v, 3) for v in w.grad.tolist()] == [-0.305, 0.249]
+    s = torch.sigmoid(torch.tensor([0.5, -1.0]))
+    assert [round(v, 3) for v in (2 * s * (1 - s)).tolist()] == [0.47, 0.393]
+
+
+def test_eval_is_not_no_grad():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Dropout(0.5))
+    x = torch.ones(4, 3)
+    model.eval()
+    assert model(x).requires_grad and torch.equal(model(x), model(x))
+    model.train()
+    with torch.no_grad():
+        first, second = model(x), model(x)
+    assert not first.requires_grad and not torch.equal(first, second)
+
+
+def test_spot_the_bug_also_makes_w_a_non_leaf():
+    w = torch.tensor([2.0, 3.0], requires_grad=True)
+    (w * w).sum().backward()
+    w = w + 0.01 * w.grad
+    assert not w.is_leaf
+
+
+def test_a_running_total_of_losses_keeps_the_graphs():
+    w = torch.tensor(1.0, requires_grad=True)
+    total = 0
+    for _ in range(3):
+        loss = (w * 2) ** 2
+        total += loss
+    assert total.grad_fn is not None and isinstance(loss.item(), float)
+
+
+def test_zero_initialisation_and_symmetry():
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(8, 4, generator=gen, dtype=torch.float64), torch.randn(8, generator=gen)
+    for value in (0.0, 0.5):
+        w1 = torch.full((4, 5), value, dtype=torch.float64, requires_grad=True)
+        w2 = torch.full((5, 1), value, dtype=torch.float64, requires_grad=True)
+        b1 = torch.zeros(5, dtype=torch.float64, requires_grad=True)
+        b2 = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        out = torch.relu(x @ w1 + b1) @ w2 + b2
+        ((out.squeeze(-1) - y) ** 2).mean().backward()
+        if value == 0.0:
+            assert not w1.grad.any() and not w2.grad.any() and b2.grad.abs().item() > 0
+        else:  # every hidden unit gets the same gradient: the columns are copies
+            assert torch.allclose(w1.grad, w1.grad[:, :1].expand(-1, 5)) and w1.grad.any()
+
+
+def test_the_stepper_network_has_a_dead_fourth_unit():
+    from gradtutor.core.packs import StepperBlock
+
+    (stepper,) = [s for s in PACK.lesson("manual-backprop").segments if isinstance(s, StepperBlock)]
+    block = stepper.size
+    gen = torch.Generator().manual_seed(block.seed)
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+    x, _y = randn(block.n, block.d_in), randn(block.n)
+    w1, b1 = randn(block.d_in, block.hidden) / block.d_in**0.5, randn(block.hidden) * 0.1
+    l1 = x @ w1 + b1
+    dead = [j for j in range(block.hidden) if (l1[:, j] <= 0).all()]
+    assert dead == [3]
+
+
+def test_the_sigmoid_is_at_most_a_quarter_steep():
+    t = torch.linspace(-10, 10, 20001, dtype=torch.float64, requires_grad=True)
+    torch.sigmoid(t).sum().backward()
+    assert float(t.grad.max()) == pytest.approx(0.25) and int(t.grad.argmax()) == 10000
+
+
+def test_softmax_cross_entropy_gradient_is_p_minus_y_and_backward_gradient_is_a_vjp():
+    z = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(z[None], torch.tensor([0])).backward()
+    p = torch.softmax(z.detach(), 0)
+    assert torch.allclose(z.grad, p - torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))
+    v = torch.tensor([1.0, 2.0], requires_grad=True)
+    (v * v).backward(torch.tensor([3.0, 1.0]))
+    assert v.grad.tolist() == [6.0, 4.0]
+
+
+def test_at_013_the_loss_dips_for_two_steps_then_grows(sgd):
+    (curve,) = sgd[1]["curves"]
+    losses = curve["losses"]
+    assert [round(v) for v in losses[:3]] == [599, 489, 487]
+    assert all(b > a for a, b in zip(losses[2:], losses[3:], strict=False))
+
+
+def test_the_kink_check_scenario():
+    """One l1 entry at 2e-7, h = 1e-6, float64: most weights of that hidden unit fail
+    with relative errors of 0.2 to 0.45, the rest agree to 1e-8."""
+    from gradtutor.core.network import make_params
+
+    p = make_params(8, 4, 5, seed=3)
+    x, y, w1, b1, w2, b2 = p.x, p.y, p.w1, p.b1.clone(), p.w2, p.b2
+    k, j = 2, 1
+    b1[j] += 2e-7 - (x @ w1 + b1)[k, j]
+
+    def loss(w):
+        out = torch.relu(x @ w + b1) @ w2 + b2
+        return ((out.squeeze(-1) - y) ** 2).mean()
+
+    grad_w = w1.clone().requires_grad_()
+    loss(grad_w).backward()
+    h = 1e-6
+    rel = torch.zeros_like(w1)
+    for i in range(4):
+        for c in range(5):
+            up, down = w1.clone(), w1.clone()
+            up[i, c] += h
+            down[i, c] -= h
+            estimate = (loss(up) - loss(down)) / (2 * h)
+            g = grad_w.grad[i, c]
+            rel[i, c] = (g - estimate).abs() / max(g.abs(), estimate.abs())
+    failing = rel > 1e-3
+    assert failing[:, j].sum() >= 3 and not failing[:, [c for c in range(5) if c != j]].any()
+    assert 0.19 < rel[failing].min() and rel[failing].max() < 0.45
+    assert rel[~failing].max() < 1e-6
+
+
+def test_one_sided_is_61_times_further_off():
+    assert abs((2.1**3 - 8) / 0.1 - 12) / abs((2.1**3 - 1.9**3) / 0.2 - 12) == pytest.approx(61)

@@ -199,13 +199,29 @@ def build(a: int, b: int, chain: list[Layer]) -> tuple[Node, Node, list[Node]]:
     return u, derivative, arguments
 
 
+_TABLE = {
+    "exp": "the derivative of e^t is e^t",
+    "log": "the derivative of log t is 1/t",
+    "sin": "the derivative of sin t is cos t",
+    "cos": "the derivative of cos t is −sin t",
+    "tanh": "the derivative of tanh t is 1 − tanh² t",
+    "sigmoid": "the derivative of σ(t) is σ(t)(1 − σ(t))",
+    "relu": "relu t has slope 1 where t > 0 and 0 where t < 0",
+    "sqrt": "the derivative of √t is 1/(2√t)",
+}
+"""The first lesson's table, for the outer function of a generated exercise."""
+
+
 def _hints(chain: list[Layer], function: Node, arguments: list[Node]) -> tuple[str, ...]:
     outer = chain[-1]
     inner = arguments[-1]
     name = "a power" if outer.function == "power" else outer.function
+    rule = _TABLE.get(
+        outer.function, f"the derivative of t^{outer.number} is {outer.number}t^{outer.number - 1}"
+    )
     first = (
         f"The outer function is {name}; inside it is u = {pretty_text(inner)}. "
-        f"So f = {pretty_text(_apply(outer, Var('u')))}."
+        f"So f = {pretty_text(_apply(outer, Var('u')))}, and from the table, {rule}."
     )
     if len(chain) == 1:
         second = "Chain rule: f′(x) = (the outer function's derivative at u) · u′(x)."
