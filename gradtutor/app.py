@@ -410,13 +410,21 @@ class GradTutorApp(App[None]):
         self.push_screen(StepperScreen(size or NetworkSize(), standalone=standalone))
 
     def open_breakdown(
-        self, function: str, wrt: str, title: str, carried: Callable[[Any], None]
+        self,
+        function: str,
+        wrt: str,
+        title: str,
+        carried: Callable[[Any], None],
+        ahead: list[Any] | None = None,
+        exercise_id: str = "",
     ) -> None:
         """Open the breakdown of a derivative exercise's function; `carried` receives
-        what the learner assembled there (a `Carried`, or None)."""
+        what the learner assembled there (a `Carried`, or None). `ahead`: the lesson's
+        exercises, whose later answers the breakdown's numbers avoid."""
         from .screens.breakdown import BreakdownScreen
 
-        self.push_screen(BreakdownScreen(function, wrt, title), carried)
+        screen = BreakdownScreen(function, wrt, title, ahead or [], exercise_id)
+        self.push_screen(screen, carried)
 
     def open_training(self, block: TrainingBlock) -> None:
         """Open a training view."""

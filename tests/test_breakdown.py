@@ -262,3 +262,69 @@ async def test_the_breakdown_works_on_drawn_and_generated_exercises(isolated_hom
             await settle(pilot)
             seen.append("practice" if isinstance(view, PracticeView) else "drawn")
         assert "practice" in seen and "drawn" in seen
+
+
+# -- third edition: what the breakdown asks, where it stands, what it explains ----------
+
+
+def test_only_the_local_derivatives_on_the_path_to_the_variable_are_asked():
+    b = Breakdown("(y - (w1*x1 + w2*x2 + b))^2", "w1")
+    asked = [(e.node.id, e.input) for e in b.edges]
+    assert asked == [("u1", "w1"), ("u3", "u1"), ("u4", "u3"), ("u5", "u4"), ("u6", "u5")]
+    assert set(b.path_nodes) == {"u6", "u5", "u4", "u3", "u1", "w1"}  # x1, u2, b, y greyed
+    assert [s.node.id for s in b.backward_steps()] == ["u6", "u5", "u4", "u3", "u1", "w1"]
+    for edge in b.edges:
+        b.reveal_edge(edge)
+    _, total = b.assembled()
+    truth = "-2*x1*(y - (w1*x1 + w2*x2 + b))"
+    assert check_derivative(b.function_text, "w1", to_text(total), symbolic=False).correct
+    assert check_derivative(b.function_text, "w1", truth, symbolic=False).correct
+
+
+def _shown_numbers(b: Breakdown) -> list[float]:
+    ev = b.evaluation
+    return [float(t) for t in (*ev.values.values(), *ev.grads.values(), *ev.local.values())]
+
+
+def test_the_point_avoids_degenerate_numbers_and_the_answers_ahead():
+    from gradtutor.core.breakdown import answers_ahead
+    from gradtutor.core.packs import DerivativeExercise, load_pack
+
+    from .conftest import ROOT
+
+    pack = load_pack(ROOT / "lessons").pack
+    built = 0
+    for lesson in pack.lessons:
+        for ex in lesson.exercises:
+            if not isinstance(ex, DerivativeExercise) or ex.params:
+                continue
+            avoid = answers_ahead(list(lesson.exercises), ex.id)
+            b = Breakdown(ex.function, ex.wrt, avoid)
+            built += 1
+            for v in _shown_numbers(b):
+                assert v == 0 or 0.01 <= abs(v) <= 1e4, (ex.address, v)
+                assert not any(abs(v - a) < 5e-4 for a in avoid), (ex.address, v)
+    assert built >= 6
+    lesson = pack.lesson("autograd-linear")
+    assert {-8.0, 8.0, 96.0, -72.0} <= answers_ahead(list(lesson.exercises), "dl-dw1")
+    plain = Breakdown("x*sin(x)", "x")
+    shown = next(v for v in _shown_numbers(plain) if abs(v) not in (0.0, 1.0))
+    moved = Breakdown("x*sin(x)", "x", frozenset({shown}))
+    assert moved.point != plain.point
+    assert not any(abs(v - shown) < 5e-4 for v in _shown_numbers(moved))
+
+
+def test_a_wrong_local_derivative_is_explained_once():
+    from gradtutor.core.breakdown import LOCAL, BreakdownSession
+
+    session = BreakdownSession(Breakdown("x*sin(x)", "x"))
+    product = next(i for i, e in enumerate(session.edges) if (e.node.id, e.input) == ("u2", "x"))
+    total = session.breakdown.judge_edge(session.edges[product], "sin(x) + x cos(x)")
+    assert total.verdict == "incorrect" and "total derivative" in total.message
+    assert "held fixed" in total.message
+    wrong = session.breakdown.judge_edge(session.edges[product], "1")
+    assert "as independent numbers" in wrong.message
+    first = session.wrong_edge_message(wrong)
+    assert first.startswith(LOCAL)
+    assert session.wrong_edge_message(wrong) == wrong.message  # said once
+    assert "held fixed" in session.breakdown.prompt(session.edges[product])

@@ -278,7 +278,10 @@ def test_a_breakdown_end_to_end_at_80x24(tmp_path):
         term.keys("Enter")  # the output's gradient is 1
         term.wait_for("node 2 of 3")
         term.keys("Enter")  # watched
-        term.wait_for("node 3 of 3", "its gradient is the sum (+=)")
+        term.wait_for("node 3 of 3", "x.grad = ?")
+        assert "∂u₂/∂x" not in term.screen()  # the sum is the learner's to write first
+        term.keys("F2")  # the hint writes it out
+        term.wait_for("x.grad = u₁.grad·∂u₁/∂x + u₂.grad", "its gradient is the sum (+=)")
         term.keys("Enter")
         term.wait_for("The derivative, assembled", "sin(x) + x·cos(x)", "Carry it to the exercise")
         term.keys("Enter")

@@ -22,6 +22,13 @@ from .text import listed
 
 if TYPE_CHECKING:
     from .checking import Verdict
+    from .packs import Exercise
+
+LOCAL = (
+    "A local derivative looks at one node alone: how it changes with one input while its "
+    "other inputs are held fixed, as if they were numbers."
+)
+"""What "local derivative" means, said the first time a learner gets one wrong."""
 
 GRAD_RTOL = 2e-3
 GRAD_ATOL = 2e-3
@@ -80,33 +87,52 @@ class Breakdown:
     """The local derivatives accepted so far, in the node's inputs."""
     revealed: set[tuple[str, int]] = field(default_factory=set, init=False)
 
+    avoid: frozenset[float] = frozenset()
+    """Numbers the breakdown must not show: the answers of exercises still ahead."""
+
     def __post_init__(self) -> None:
         self.graph = compgraph.build_graph(parse(self.function_text))
         if self.wrt not in variables(self.graph.function):
             raise MathError(f"`{self.wrt}` does not occur in the function")
-        self.point = compgraph.choose_point(self.graph, self.wrt)
+        self.point = compgraph.choose_point(self.graph, self.wrt, avoid=self.avoid)
         self.evaluation = compgraph.evaluate(self.graph, self.point)
 
     # -- local derivatives -------------------------------------------------------------
 
     @functools.cached_property
+    def on_path(self) -> frozenset[tuple[str, int]]:
+        """The edges (node id, input index) on some path from the output to `wrt`: the
+        only local derivatives the derivative needs."""
+        return frozenset((n.id, k) for path in self.graph.paths(self.wrt) for n, k in path)
+
+    @functools.cached_property
+    def path_nodes(self) -> frozenset[str]:
+        """The nodes on some path from the output to `wrt` (the output and `wrt` too);
+        the others are drawn greyed and never asked about."""
+        nodes = {self.graph.output, self.wrt}
+        for node_id, k in self.on_path:
+            nodes.update((node_id, self.graph.node(node_id).inputs[k]))
+        return frozenset(nodes)
+
+    @functools.cached_property
     def edges(self) -> list[EdgeTask]:
-        """Every local derivative to give, leaves' consumers first."""
-        return [EdgeTask(n, inp, k) for n, inp, k in self.graph.edges()]
+        """The local derivatives to give (those on the paths to `wrt`), leaves'
+        consumers first."""
+        return [
+            EdgeTask(n, inp, k) for n, inp, k in self.graph.edges() if (n.id, k) in self.on_path
+        ]
 
     def shown_on_paths(self) -> int:
         """How many of the local derivatives on the paths to `wrt` were shown with F3:
         any makes an answer carried from the breakdown a shown solution."""
-        on_paths = {(n.id, k) for path in self.graph.paths(self.wrt) for n, k in path}
-        return len(self.revealed & on_paths)
+        return len(self.revealed & self.on_path)
 
     def prompt(self, task: EdgeTask) -> str:
-        """What the learner is asked for one edge."""
-        inputs = listed([name(i) for i in task.node.inputs])
+        """What the learner is asked for one edge: `u₁ = w₁·x₁, by w₁ with x₁ held fixed`."""
+        others = [name(i) for i in task.node.inputs if i != task.input]
+        held = f" with {listed(others)} held fixed" if others else ""
         return (
-            f"{task.symbol}: the local derivative of {name(task.node.id)} = "
-            f"{pretty_text(task.node.formula)} with respect to {name(task.input)}, "
-            f"in terms of {inputs}"
+            f"{name(task.node.id)} = {pretty_text(task.node.formula)}, by {name(task.input)}{held}"
         )
 
     def check_edge(self, task: EdgeTask, answer: str) -> Verdict:
@@ -140,8 +166,22 @@ class Breakdown:
                     details={"local": expanded},
                 )
             if verdict.verdict == "incorrect":
+                if self._is_total_derivative(task, answer):
+                    return Verdict(
+                        "incorrect",
+                        f"That is the total derivative of {name(task.node.id)} with respect "
+                        f"to {name(task.input)}, with the other inputs moving along. {LOCAL} "
+                        "The total derivative is what the breakdown assembles at the end.",
+                        verdict.normalized,
+                        details={"explained": True},
+                    )
                 # one operation: the rule says more than a diagnosis of a chain could
                 sentence = verdict.counterexample_sentence()
+                if sentence:  # the inputs are free: the point need not lie on the function
+                    inputs = listed([name(i) for i in task.node.inputs])
+                    sentence = (
+                        f"With {inputs} as independent numbers: {sentence[0].lower()}{sentence[1:]}"
+                    )
                 return Verdict(
                     verdict.verdict,
                     f"Not quite. {sentence} Hint: {task.rule}.".replace("  ", " "),
@@ -152,6 +192,20 @@ class Breakdown:
         allowed = set(variables(task.node.formula))
         verdict.details["local"] = parse(answer, allowed, equation=True)
         return verdict
+
+    def _is_total_derivative(self, task: EdgeTask, answer: str) -> bool:
+        """Whether the answer is the derivative of the node, written out in the
+        function's variables, with respect to its input (the others moving along)."""
+        if task.input not in variables(self.graph.function) or len(task.node.inputs) < 2:
+            return False
+        names = variables(self.graph.function)
+        try:
+            tree = parse(answer, names, equation=True)
+            total = symbolic.differentiate(self.graph.in_variables(task.node.formula), task.input)
+        except (MathError, ValueError, KeyError):
+            return False
+        local = self.graph.in_variables(task.node.local[task.index])
+        return _same_values(tree, total, names) and not _same_values(tree, local, names)
 
     def _in_function_variables(self, task: EdgeTask, answer: str) -> Node | None:
         """The answer as a tree over the inputs, when it is written in the function's
@@ -176,13 +230,15 @@ class Breakdown:
     # -- the backward pass -------------------------------------------------------------
 
     def backward_steps(self) -> list[GradStep]:
-        """Every node's gradient from the output down, with the terms that add up to it."""
+        """The gradient of every node on the paths to `wrt`, from the output down, with
+        the terms that add up to it (every consumer of such a node is on a path too)."""
         ev = self.evaluation
         return [
             GradStep(
                 node, compgraph.consumer_terms(self.graph, ev, node.id), float(ev.grads[node.id])
             )
             for node in reversed(self.graph.nodes)
+            if node.id in self.path_nodes
         ]
 
     def value(self, node_id: str) -> float:
@@ -254,6 +310,24 @@ def _same_values(a: Node, b: Node, names: set[str] | frozenset[str]) -> bool:
     return bool(torch.isclose(va[ok], vb[ok], rtol=1e-6, atol=1e-8).all())
 
 
+def answers_ahead(exercises: list[Exercise], after: str) -> frozenset[float]:
+    """The numbers that answer the value exercises after `after` in a lesson (as
+    authored; drawn ones differ per learner anyway): a breakdown must not show them.
+    Needs torch: call it off the UI thread."""
+    from .checking import value_reference
+    from .packs import ValueExercise
+
+    ids = [ex.id for ex in exercises]
+    numbers: set[float] = set()
+    for ex in exercises[ids.index(after) + 1 :] if after in ids else ():
+        if isinstance(ex, ValueExercise) and not ex.params:
+            try:
+                numbers.update(float(v) for v in value_reference(ex).flatten().tolist())
+            except Exception:  # an exercise that cannot be computed hides nothing
+                continue
+    return frozenset(v for v in numbers if v not in (0.0, 1.0, -1.0))
+
+
 Stage = Literal["local", "backward", "assemble"]
 """Giving local derivatives; filling in gradients from the output down; carrying back."""
 
@@ -283,6 +357,8 @@ class BreakdownSession:
         self.checking = False
         """A local derivative is being checked: F3 and Enter wait for it."""
         self.result: Carried | None = None
+        self.explained_local = False
+        """Whether "local derivative" has been explained (at the first wrong one)."""
 
     @property
     def edges(self) -> list[EdgeTask]:
@@ -336,6 +412,16 @@ class BreakdownSession:
             self.breakdown.accept_edge(self.edges[index], local)
         self._next_edge()
         return True
+
+    def wrong_edge_message(self, verdict: Verdict) -> str:
+        """What to say of a local derivative that was not accepted: the first wrong one
+        also says what a local derivative is."""
+        if verdict.verdict != "incorrect" or self.explained_local:
+            return verdict.message
+        self.explained_local = True
+        if verdict.details.get("explained"):
+            return verdict.message
+        return f"{LOCAL} {verdict.message}"
 
     def _next_edge(self) -> None:
         if self.position + 1 < len(self.edges):

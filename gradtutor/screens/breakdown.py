@@ -57,22 +57,40 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
     to the exercise) or None."""
 
     BINDINGS = [
-        Binding("escape", "leave", "Back to the exercise"),
+        Binding("escape", "leave", "Back"),
         Binding("enter", "carry", "Carry it to the exercise"),
-        Binding("f2", "hint", "Rule"),
+        Binding("f2", "hint", "Hint"),
         Binding("f3", "reveal", "Show this one"),
+        Binding("up", "scroll_graph(-1)", "Scroll", show=False),
+        Binding("down", "scroll_graph(1)", "Scroll", show=False),
+        Binding("pageup", "scroll_graph(-10)", "Graph ↑", priority=True),
+        Binding("pagedown", "scroll_graph(10)", "Graph ↓", priority=True),
     ]
-    """Enter checks (or steps on); F2 names the rule for the edge at hand; F3 fills it
-    in (or shows the gradient at hand); Escape goes back without carrying anything."""
+    """Enter checks (or steps on); F2 names the rule for the edge at hand, or writes out
+    the sum for the gradient at hand; F3 fills it in (or shows the gradient at hand);
+    ↑ ↓ PageUp PageDown scroll the graph (the answer field keeps the focus); Escape goes
+    back without carrying anything."""
 
-    def __init__(self, function: str, wrt: str, title: str) -> None:
+    def __init__(
+        self,
+        function: str,
+        wrt: str,
+        title: str,
+        exercises: list[Any] | None = None,
+        exercise_id: str = "",
+    ) -> None:
         super().__init__()
         self.function = function
         self.wrt = wrt
         self.heading = title
+        self.exercises = list(exercises or [])
+        """The lesson's exercises: the breakdown shows none of the later ones' answers."""
+        self.exercise_id = exercise_id
         self.session: BreakdownSession | None = None
         """Where the learner is (core/breakdown.py); None while loading or failed."""
         self.problem = ""
+        self.sum_shown = False
+        """The sum for the gradient at hand is written out (after F2 or an answer)."""
 
     @property
     def stage(self) -> str:
@@ -131,10 +149,11 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def build(self) -> None:
         """Build the graph and choose the point, off the UI thread."""
-        from ..core.breakdown import Breakdown
+        from ..core.breakdown import Breakdown, answers_ahead
 
         try:
-            self.post_message(BreakdownReady(Breakdown(self.function, self.wrt)))
+            avoid = answers_ahead(self.exercises, self.exercise_id)
+            self.post_message(BreakdownReady(Breakdown(self.function, self.wrt, avoid)))
         except Exception as exc:  # a graph that cannot be built is said, not raised
             self.post_message(BreakdownReady(None, str(exc)))
 
@@ -166,6 +185,7 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
         self._graph_text(self.graph_text())
         self._show_task()
         self.refresh_bindings()
+        self.call_after_refresh(self._scroll_to_current)
 
     def graph_text(self) -> Text:
         """The graph in lanes, each node with what is known of it at this stage."""
@@ -177,6 +197,7 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
         rows = draw(graph)
         width = max(len(r.lanes) for r in rows) + 2
         current = self._current_node()
+        on_path = b.path_nodes
         text = Text()
         if self.stage in ("backward", "assemble"):
             at = ", ".join(f"{k} = {fmt(v)}" for k, v in b.point.items())
@@ -186,12 +207,19 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
             if row.node is not None:
                 node = graph.node(row.node)
                 marker = row.node == current
-                line.append(node_label(graph, node), style="bold reverse" if marker else "bold")
-                line.append_text(self._annotation(node.id))
+                if node.id not in on_path:  # plays no part in this derivative: not asked
+                    line.append(node_label(graph, node), style="dim")
+                    line.stylize("dim")
+                else:
+                    style = "bold reverse" if marker else "bold"
+                    line.append(node_label(graph, node), style=style)
+                    line.append_text(self._annotation(node.id))
                 if marker:
                     line.append("  ◀", style="bold yellow")
             elif row.joined is not None:
-                line.append(fanout_note(graph, row.joined), style="yellow")
+                # the rule (+=) is said once the learner has met that node's gradient
+                met = self.session is not None and row.joined in self.session.shown_grads
+                line.append(fanout_note(graph, row.joined, rule=met), style="yellow")
             line.no_wrap = True
             line.overflow = "ellipsis"
             text.append_text(line)
@@ -231,7 +259,8 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
         if self.stage == "local":
             task = self.edges[self.position]
             head = Text(
-                f"Local derivatives · {self.position + 1} of {len(self.edges)}\n", style="bold"
+                f"Local derivatives · {self.position + 1} of {len(self.edges)} · {task.symbol}\n",
+                style="bold",
             )
             head.append(b.prompt(task))
             prompt.update(head)
@@ -256,8 +285,12 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
                 f"{who}.grad = 1: the output's gradient with respect to itself. Enter goes on."
             )
             return head
+        if not self.sum_shown:
+            # the sum is the point of this step: the learner writes it first (F2 shows it)
+            head.append(f"{who}.grad = ?  (the graph shows what {who} feeds)")
+            return head
         symbols, numbers = gradient_sum(step.node.id, step.terms)
-        head.append(f"{who}.grad = {symbols} = {numbers} = ?")
+        head.append(f"{who}.grad = {symbols} = {numbers}")
         if step.joins:
             users = listed([name(c) for c, _, _ in step.terms])
             head.append(
@@ -303,7 +336,7 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The rule and F3 apply while there is an edge or a gradient at hand."""
         if action == "hint":
-            return self.stage == "local"
+            return self.stage in ("local", "backward")
         if action == "reveal":
             return self.stage in ("local", "backward")
         if action == "carry":
@@ -329,6 +362,9 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
             moved, sentence = session.grad_answer(answer)
             if not moved:
                 self._say(sentence, "red")
+                if not self.sum_shown:  # a wrong answer earns the written-out sum
+                    self.sum_shown = True
+                    self._show_task()
                 return
             self._said_grad(sentence)
 
@@ -353,7 +389,7 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
             self._moved_on()
         elif not verdict.correct:
             style = "red" if verdict.verdict == "incorrect" else "yellow"
-            self._say(verdict.message, style)
+            self._say(session.wrong_edge_message(verdict), style)
 
     def _moved_on(self) -> None:
         self.query_one("#breakdown-input", Input).value = ""
@@ -379,8 +415,20 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
             )
             self.set_focus(None)
         else:
+            from ..core.compgraph import gradient_sum
+
             last = session.steps[session.position - 1]
-            shown.append(f"{name(last.node.id)}.grad = {fmt(last.grad)}", style="magenta")
+            if last.terms:  # once answered, the sum it came from
+                symbols, numbers = gradient_sum(last.node.id, last.terms)
+                shown.append(
+                    f"{name(last.node.id)}.grad = {symbols} = {numbers} = ", style="magenta"
+                )
+            else:
+                shown.append(f"{name(last.node.id)}.grad = ", style="magenta")
+            shown.append(fmt(last.grad), style="bold magenta")
+            if last.joins:
+                shown.append("  (+= over the paths)", style="yellow")
+        self.sum_shown = False
         self._say(shown)
         self.query_one("#breakdown-input", Input).value = ""
         self._refresh_all()
@@ -394,10 +442,38 @@ class BreakdownScreen(WorkerFailures, Screen["Carried | None"]):
         self._say(f"That failed ({why}); try again.", "red")
 
     def action_hint(self) -> None:
-        """Name the rule for the edge at hand."""
-        edge = self.session.current_edge() if self.session else None
+        """Name the rule for the edge at hand, or write out the sum for the gradient."""
+        session = self.session
+        edge = session.current_edge() if session else None
         if edge is not None:
             self._say(f"Rule: {edge.rule}.", "cyan")
+        elif session is not None and session.current_step() is not None:
+            self.sum_shown = True
+            self._show_task()
+            self._say("Each consumer's gradient times its local derivative, added up.", "cyan")
+
+    def action_scroll_graph(self, rows: int) -> None:
+        """Scroll the graph by some rows; the answer field keeps the focus."""
+        body = self.query_one("#breakdown-body", VerticalScroll)
+        body.scroll_to(y=body.scroll_y + rows, animate=False)
+
+    def _scroll_to_current(self) -> None:
+        """Keep the node at hand in view (the middle of the graph's window)."""
+        b, current = self.breakdown, self._current_node()
+        if b is None or current is None:
+            return
+        from ..core.compgraph import draw
+
+        rows = [r.node for r in draw(b.graph)]
+        if current not in rows:
+            return
+        body = self.query_one("#breakdown-body", VerticalScroll)
+        title = self.query_one("#breakdown-title").outer_size.height
+        extra = 1 if self.stage in ("backward", "assemble") else 0  # the "at x = …" line
+        row = title + extra + rows.index(current)
+        window = body.scrollable_content_region.height
+        if not body.scroll_y <= row < body.scroll_y + window:
+            body.scroll_to(y=max(0, row - window // 2), animate=False)
 
     def action_reveal(self) -> None:
         """Fill in the edge (or the gradient) at hand; refused while a check is pending."""

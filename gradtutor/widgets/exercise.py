@@ -474,7 +474,9 @@ class ExerciseView(WorkerFailures, Vertical):
             f"Break it down · Exercise {self.number}: the derivative of "
             f"{_pretty(fixed.function)} with respect to {fixed.wrt}"
         )
-        self.app.open_breakdown(fixed.function, fixed.wrt, title, self._carried)
+        self.app.open_breakdown(
+            fixed.function, fixed.wrt, title, self._carried, list(self.lesson.exercises), fixed.id
+        )
 
     def _carried(self, result: Carried | None) -> None:
         field = self.query(".answer-input").first(Input)

@@ -83,24 +83,49 @@ def backward(
     return grads
 
 
-def choose_point(graph: Graph, wrt: str, given: dict[str, float] | None = None) -> dict[str, float]:
-    """A point where the function and every node are defined, finite and away from kinks:
-    the values in `given`, the others drawn from [-2, 2] (two decimals), the same for the
-    same function every time."""
+def choose_point(
+    graph: Graph,
+    wrt: str,
+    given: dict[str, float] | None = None,
+    avoid: frozenset[float] = frozenset(),
+) -> dict[str, float]:
+    """A point where the function and every node are defined, finite and away from kinks,
+    and, when one can be found, where no number shown is degenerate (a value or gradient
+    within 0.01 of 0 without being 0, or saturated beyond 10⁴) and none is in `avoid` (the
+    answers of exercises still ahead): the values in `given`, the others drawn from
+    [-2, 2] (two decimals), the same for the same function every time."""
     given = dict(given or {})
     seed = int.from_bytes(hashlib.sha256(to_text(graph.function).encode()).digest()[:8], "big")
     rng = random.Random(seed)
     kinks = kink_arguments(graph.function)
     free = [n.id for n in graph.nodes if n.is_leaf and n.id not in given]
+    fallback = None
     for attempt in range(400):
         point = {**given, **{v: round(rng.uniform(-2, 2), 2) for v in free}}
         if attempt < 200 and any(abs(point[v]) < 0.1 for v in free):
             continue  # 0 makes dull tables; keep it only if nothing else works
-        if _usable(graph, point, kinks):
+        if not _usable(graph, point, kinks):
+            continue
+        if attempt >= 300 or _clear(graph, point, avoid):
             return point
+        fallback = fallback or point
+    if fallback is not None:
+        return fallback
     raise MathError(
         "no point was found where the function and its graph are defined; give one with --at"
     )
+
+
+def _clear(graph: Graph, point: dict[str, float], avoid: frozenset[float]) -> bool:
+    """No number the breakdown shows is nearly 0, saturated, or one to avoid."""
+    ev = evaluate(graph, point)
+    for t in (*ev.values.values(), *ev.grads.values(), *ev.local.values()):
+        v = float(t)
+        if v != 0 and (abs(v) < 0.01 or abs(v) > 1e4):
+            return False
+        if any(math.isclose(v, a, rel_tol=5e-4, abs_tol=5e-4) for a in avoid):
+            return False
+    return True
 
 
 def _usable(graph: Graph, point: dict[str, float], kinks: list[Node]) -> bool:

@@ -122,10 +122,12 @@ def node_label(graph: Graph, node: GraphNode) -> str:
     return f"{name(node.id)} = {pretty_text(node.formula)}"
 
 
-def fanout_note(graph: Graph, node_id: str) -> str:
-    """What a join of lanes means: `x feeds u₁ and u₂: its gradient adds both paths`."""
+def fanout_note(graph: Graph, node_id: str, rule: bool = True) -> str:
+    """What a join of lanes means: `x feeds u₁ and u₂: its gradient adds up over them`
+    (without `rule`, only who it feeds: the breakdown lets the learner find the sum)."""
     users = [name(c) for c in graph.consumers(node_id)]
-    return f"{name(node_id)} feeds {listed(users)}: its gradient adds up over them"
+    said = f"{name(node_id)} feeds {listed(users)}"
+    return f"{said}: its gradient adds up over them" if rule else said
 
 
 def consumer_terms(
