@@ -328,3 +328,43 @@ def test_a_wrong_local_derivative_is_explained_once():
     assert first.startswith(LOCAL)
     assert session.wrong_edge_message(wrong) == wrong.message  # said once
     assert "held fixed" in session.breakdown.prompt(session.edges[product])
+
+
+async def test_the_last_gradient_is_named_for_the_variable_at_80x24():
+    """∂ℓ/∂w₁: the closing line names w₁'s gradient (autograd's), not the last node's."""
+    import torch
+    from textual.app import App
+
+    from gradtutor.screens.breakdown import BreakdownScreen
+
+    function = "(y - (w1*x1 + w2*x2 + b))^2"
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(BreakdownScreen(function, "w1", "Break it down"))
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        while screen.session is None:
+            await pilot.pause()
+        assert len(screen.edges) == 5
+        for _ in screen.edges:
+            await pilot.press("f3")
+            await settle(pilot)
+        while screen.stage == "backward":
+            await pilot.press("enter")
+            await settle(pilot)
+        said = str(screen.query_one("#breakdown-verdict").render())
+        point = screen.breakdown.point
+        leaves = {
+            k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in point.items()
+        }
+        loss = (
+            leaves["y"] - (leaves["w1"] * leaves["x1"] + leaves["w2"] * leaves["x2"] + leaves["b"])
+        ) ** 2
+        loss.backward()
+        from gradtutor.core.compgraph import fmt
+
+        assert f"w₁.grad = {fmt(float(leaves['w1'].grad))}" in said
+        assert "y.grad" not in said
