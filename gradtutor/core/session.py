@@ -31,7 +31,7 @@ from .progress.commands import (
     Saved,
 )
 from .progress.document import REVEAL_AFTER
-from .progress.view import ExerciseProgress
+from .progress.view import ExerciseProgress, Progress
 
 if TYPE_CHECKING:
     from .checking import Verdict
@@ -83,6 +83,8 @@ class ExerciseSession:
     attempts_known: bool = False
     """The last judged answer has been saved: the attempts left (or a practice block's
     next step) are known."""
+    accepted: dict[str, str] = field(default_factory=dict)
+    """The learner's accepted programs of the exercises this one may call, by address."""
     _ids: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
@@ -180,7 +182,9 @@ class ExerciseSession:
         from .checking import Verdict, check_exercise
 
         try:
-            return check_exercise(self.exercise, answer, variant=self.variant)
+            return check_exercise(
+                self.exercise, answer, variant=self.variant, accepted=self.accepted
+            )
         except Exception:  # a bug in checking must not close the tutor
             return Verdict(
                 "undecided", "The check could not be completed; your answer was not judged."
@@ -216,10 +220,15 @@ class ExerciseSession:
             return Judged(shown, None)
         if verdict.correct:
             self.status = "solved"
+        program = verdict.details.get("program") if verdict.correct else None
         return Judged(
             verdict,
             RecordAnswer(
-                self.address, verdict.correct, self.lesson_exercises, self._mistake(verdict)
+                self.address,
+                verdict.correct,
+                self.lesson_exercises,
+                self._mistake(verdict),
+                program if isinstance(program, str) else None,
             ),
         )
 
@@ -316,6 +325,18 @@ class ExerciseSession:
         except Exception:  # the solution text is a nicety; never fail on it
             pass
         return "**Solution.** " + "\n\n".join(parts) if parts else ""
+
+
+def accepted_programs(progress: Progress, exercise: Exercise) -> dict[str, str]:
+    """The learner's accepted code for each function a program exercise may call, by the
+    address of the exercise that defines it (those without one run the reference)."""
+    found = {}
+    for function in getattr(exercise, "library", ()):
+        pack, lesson, exercise_id = function.exercise.split("/")
+        code = progress.exercise(pack, lesson, exercise_id).program
+        if code is not None:
+            found[function.exercise] = code
+    return found
 
 
 def _shown_variant(exercise: Exercise, k: int) -> tuple[Variant, str | None]:

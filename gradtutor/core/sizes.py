@@ -30,6 +30,8 @@ MAX_MATH_CHARS = 500
 MAX_VALUE_CHARS = 2_000
 """A value answer: a number or a nested list."""
 MAX_TENSOR_CHARS = 1_000
+MAX_PROGRAM_CHARS = 4_000
+"""The longest program (the body of a function) a learner may submit."""
 """A tensor-language answer."""
 
 # -- the class server (`gradtutor serve`) -------------------------------------------

@@ -20,6 +20,7 @@ from ..widgets.blocks import ActionBlock
 from ..widgets.exercise import AnswerChecked, ExerciseView, region_in
 from ..widgets.inputs import HEADER_ICON, AnswerInput
 from ..widgets.practice import PracticeView
+from ..widgets.program import ProgramEditor
 from .base import TutorScreen
 
 
@@ -251,9 +252,13 @@ class LessonScreen(TutorScreen):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """F4 shows while an exercise in view can have fresh numbers."""
+        """F4 shows while an exercise in view can have fresh numbers. In the program
+        editor, Tab indents and the page keys move its cursor: the lesson's keys wait
+        until Esc leaves it."""
         if action == "fresh":
             return self.fresh_target() is not None
+        if action in ("next_answer", "previous_answer", "page_down", "page_up"):
+            return not isinstance(self.focused, ProgramEditor)
         return True
 
     def action_fresh(self) -> None:

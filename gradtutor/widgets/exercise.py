@@ -21,16 +21,17 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, Markdown, OptionList, Static
+from textual.widgets import Input, Markdown, OptionList, Static, TextArea
 
 from ..core.kinds import Preview
 from ..core.mathtext import markdown_math
 from ..core.packs import DerivativeExercise, Exercise, Lesson, Pack
 from ..core.progress import ExerciseProgress
 from ..core.progress.commands import FreshVariant, NextPractice, RecordPractice, Saved
-from ..core.session import ExerciseSession, Status
+from ..core.session import ExerciseSession, Status, accepted_programs
 from .failures import WorkerFailures
 from .kinds import PLACEHOLDERS, answer_widget
+from .program import ProgramEditor
 from .rendering import preview_text, region_in, verdict_text
 
 if TYPE_CHECKING:
@@ -307,11 +308,31 @@ class ExerciseView(WorkerFailures, Vertical):
         """Parse (and for tensors, shape-check) the answer off the UI thread."""
         self.post_message(PreviewReady(answer, self.session.preview(answer)))
 
+    @on(TextArea.Changed, ".program-editor")
+    def program_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        text = event.text_area.text
+        self._mark_stale(text.strip() != self.session.checked_answer)
+        if not text.strip():
+            self._show(".answer-preview", "")
+            return
+        self.compute_preview(text)
+
+    @on(ProgramEditor.Submitted)
+    def program_submitted(self, event: ProgramEditor.Submitted) -> None:
+        event.stop()
+        self.submit(event.text)
+
+    def answer_text(self) -> str:
+        """What the answer field holds now."""
+        field = self.query(".answer-input").first()
+        return field.text if isinstance(field, TextArea) else getattr(field, "value", "")
+
     @on(PreviewReady)
     def show_preview(self, event: PreviewReady) -> None:
         event.stop()
-        answer_input = self.query(".answer-input").first(Input)
-        if answer_input.value == event.answer:  # ignore previews of older text
+        answer_input = self.query(".answer-input").first()
+        if self.answer_text() == event.answer:  # ignore previews of older text
             self._show(".answer-preview", preview_text(event.preview))
             if answer_input.has_focus:
                 self.call_after_refresh(self.bring_preview_into_view)
@@ -357,6 +378,7 @@ class ExerciseView(WorkerFailures, Vertical):
             elif not session.checking:
                 self._show(".verdict", Text(refused.message, style="italic"))
             return
+        session.accepted = accepted_programs(self.app.progress, session.exercise)
         session.checking = True
         self.checking = True
         self.check_answer(answer)

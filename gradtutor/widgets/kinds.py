@@ -17,6 +17,7 @@ PLACEHOLDERS = {
     "derivative": "An expression, as on paper: 3u² cos(u), e^(−u)/u, σ(u)…",
     "value": "A number or a list: 0.25, [1.5, −2], [[1, 0], [0, 1]]",
     "tensor": "A tensor expression: x.T @ x, l1.g.sum(1), (out − y).mean()…",
+    "program": "The body of the function: one statement per line; ctrl+s checks it",
 }
 """The example text of empty answer fields: the syntax, with names and numbers that
 answer no exercise of the built-in pack (a test checks it)."""
@@ -26,6 +27,10 @@ def answer_widget(session: ExerciseSession) -> Widget:
     """Where the learner answers an exercise of this kind: a list of options for a
     choice, else a one-line field as long as the kind's language reads."""
     kind = kind_of(session.fixed)
+    if kind.name == "program":
+        from .program import ProgramField
+
+        return ProgramField(getattr(session.fixed, "header", ""), session.record.program or "")
     if kind.chooses:
         options = [
             Option(Text.assemble((f"{i}. ", "bold"), rich_text(text)), id=str(i))

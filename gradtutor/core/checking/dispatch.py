@@ -3,8 +3,10 @@ shown after solving."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .. import tensorlang
-from ..kinds import kind_of
+from ..kinds import CheckContext, kind_of
 from ..kinds.choice import check_choice
 from ..mathlang import LanguageError, MathError
 from ..packs import Exercise
@@ -26,6 +28,7 @@ def check_exercise(
     variant: int = 0,
     symbolic: bool = True,
     sandbox: SymbolicSandbox | None = None,
+    accepted: Mapping[str, str] | None = None,
 ) -> Verdict:
     """Check an answer to variant `variant` of any exercise kind (the exercise as
     authored; the variant's numbers are put in here); never raises on a learner's input."""
@@ -36,7 +39,8 @@ def check_exercise(
     except (DrawError, LanguageError) as exc:
         return Verdict("undecided", f"Variant {variant} of this exercise could not be made: {exc}")
     try:
-        return kind_of(fixed.exercise).check(fixed, answer, symbolic, sandbox)
+        context = CheckContext(symbolic, sandbox, dict(accepted or {}))
+        return kind_of(fixed.exercise).check(fixed, answer, context)
     except (MathError, tensorlang.TensorLangError) as exc:
         return Verdict("undecided", f"This exercise could not be checked: {exc}")
     except MemoryError:

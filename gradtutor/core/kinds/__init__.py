@@ -11,11 +11,12 @@ in the interface's map.
 from __future__ import annotations
 
 from ..packs.model import Exercise
-from . import choice, derivative, practice, tensor, value
-from .base import Fixing, Found, Kind, Preview
+from . import choice, derivative, practice, program, tensor, value
+from .base import CheckContext, Fixing, Found, Kind, Preview
 
 KINDS: dict[str, Kind] = {
-    k.name: k for k in (derivative.KIND, value.KIND, tensor.KIND, choice.KIND, practice.KIND)
+    k.name: k
+    for k in (derivative.KIND, value.KIND, tensor.KIND, choice.KIND, practice.KIND, program.KIND)
 }
 """Every kind, by the name lesson files use."""
 
@@ -25,4 +26,4 @@ def kind_of(exercise: Exercise) -> Kind:
     return KINDS[exercise.kind]
 
 
-__all__ = ["KINDS", "Fixing", "Found", "Kind", "Preview", "kind_of"]
+__all__ = ["KINDS", "CheckContext", "Fixing", "Found", "Kind", "Preview", "kind_of"]

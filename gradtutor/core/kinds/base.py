@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,17 @@ class Fixing:
     """How a `[[feedback]]` match is written for these values."""
 
 
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may need beside the answer."""
+
+    symbolic: bool = True
+    """May sympy be asked (derivatives)."""
+    sandbox: SymbolicSandbox | None = None
+    accepted: Mapping[str, str] = field(default_factory=dict)
+    """The learner's accepted programs, by exercise address (program exercises' `uses`)."""
+
+
 def _no_preview(ex: Exercise, answer: str) -> Preview:
     return Preview("")
 
@@ -60,7 +71,7 @@ def _no_reference(variant: Variant) -> str | None:
     return None
 
 
-def _not_checked(variant: Variant, answer: str, symbolic: bool, sandbox: object) -> Verdict:
+def _not_checked(variant: Variant, answer: str, context: CheckContext) -> Verdict:
     from ..checking.verdict import invalid
 
     return invalid(f"Exercises of kind {variant.exercise.kind} are not answered directly.")
@@ -99,8 +110,8 @@ class Kind:
     model: type[Exercise]
     answer_chars: int | None
     """The answer field's length (None: no field; one of the options is chosen)."""
-    check: Callable[[Variant, str, bool, SymbolicSandbox | None], Verdict] = _not_checked
-    """Judge an answer to a fixed variant (`symbolic`: may sympy be asked; the sandbox)."""
+    check: Callable[[Variant, str, CheckContext], Verdict] = _not_checked
+    """Judge an answer to a fixed variant."""
     preview_answer: Callable[[Exercise, str], Preview] = _no_preview
     """How an answer reads while it is typed (may raise; `preview` guards it)."""
     reference: Callable[[Variant], str | None] = _no_reference

@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 
 from .. import paramlang
 from ..packs.model import ChoiceExercise, Exercise, Option
-from .base import Fixing, Kind
+from .base import CheckContext, Fixing, Kind
 
 if TYPE_CHECKING:
     from ..checking.verdict import Verdict
     from ..draws import Variant
     from ..paramlang import Value
-    from ..sandbox import SymbolicSandbox
 
 
 def check_choice(ex: ChoiceExercise, answer: str, order: tuple[int, ...]) -> Verdict:
@@ -34,9 +33,7 @@ def check_choice(ex: ChoiceExercise, answer: str, order: tuple[int, ...]) -> Ver
     return Verdict("incorrect", "Not this one.", text, feedback=option.why, details=details)
 
 
-def _check(
-    variant: Variant, answer: str, symbolic: bool, sandbox: SymbolicSandbox | None
-) -> Verdict:
+def _check(variant: Variant, answer: str, context: CheckContext) -> Verdict:
     assert isinstance(variant.exercise, ChoiceExercise)
     return check_choice(variant.exercise, answer, variant.order)
 

@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, Any
 from .. import mathlang
 from ..packs.model import DerivativeExercise, Exercise
 from ..sizes import MAX_MATH_CHARS
-from .base import Fixing, Found, Kind, Preview
+from .base import CheckContext, Fixing, Found, Kind, Preview
 
 if TYPE_CHECKING:
     from ..checking.verdict import Verdict
     from ..draws import Variant
     from ..paramlang import Value
-    from ..sandbox import SymbolicSandbox
 
 _INVERSE_POWER = re.compile(r"(sin|cos|tan|sec|csc|cot|sinh|cosh|tanh)\s*\^\s*\(?\s*[-−]\s*1")
 _RIGHT_POWERS = re.compile(r"\^[^+\-*/()]*\^")
@@ -43,9 +42,7 @@ def _preview(ex: Exercise, answer: str) -> Preview:
     return Preview(mathlang.pretty_text(node), note=f"({'; '.join(notes)})" if notes else "")
 
 
-def _check(
-    variant: Variant, answer: str, symbolic: bool, sandbox: SymbolicSandbox | None
-) -> Verdict:
+def _check(variant: Variant, answer: str, context: CheckContext) -> Verdict:
     from ..checking.derivative import check_derivative
 
     ex = variant.exercise
@@ -56,8 +53,8 @@ def _check(
         answer,
         domain=ex.domain,
         feedback=ex.feedback,
-        symbolic=symbolic,
-        sandbox=sandbox,
+        symbolic=context.symbolic,
+        sandbox=context.sandbox,
     )
 
 

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 
 from ..packs.model import NETWORK_NAMES, Exercise, TensorExercise
 from ..sizes import MAX_TENSOR_CHARS
-from .base import Fixing, Found, Kind, Preview
+from .base import CheckContext, Fixing, Found, Kind, Preview
 
 if TYPE_CHECKING:
     from ..checking.verdict import Verdict
     from ..draws import Variant
     from ..paramlang import Value
-    from ..sandbox import SymbolicSandbox
 
 
 def _preview(ex: Exercise, answer: str) -> Preview:
@@ -29,9 +28,7 @@ def _preview(ex: Exercise, answer: str) -> Preview:
     return Preview(f"{what} {tensorlang.describe_shape(result)}")
 
 
-def _check(
-    variant: Variant, answer: str, symbolic: bool, sandbox: SymbolicSandbox | None
-) -> Verdict:
+def _check(variant: Variant, answer: str, context: CheckContext) -> Verdict:
     from ..checking.tensor import check_tensor
 
     assert isinstance(variant.exercise, TensorExercise)

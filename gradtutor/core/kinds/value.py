@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 from .. import mathlang, paramlang, valuelang
 from ..packs.model import Exercise, ValueExercise
 from ..sizes import MAX_VALUE_CHARS
-from .base import Fixing, Found, Kind, Preview
+from .base import CheckContext, Fixing, Found, Kind, Preview
 
 if TYPE_CHECKING:
     from ..checking.verdict import Verdict
     from ..draws import Variant
     from ..paramlang import Value
-    from ..sandbox import SymbolicSandbox
 
 
 def _preview(ex: Exercise, answer: str) -> Preview:
@@ -25,9 +24,7 @@ def _preview(ex: Exercise, answer: str) -> Preview:
     return Preview(valuelang.format_value(value))
 
 
-def _check(
-    variant: Variant, answer: str, symbolic: bool, sandbox: SymbolicSandbox | None
-) -> Verdict:
+def _check(variant: Variant, answer: str, context: CheckContext) -> Verdict:
     from ..checking.value import check_value
 
     assert isinstance(variant.exercise, ValueExercise)

@@ -21,14 +21,17 @@ from .files import lesson_files, read_text
 from .graph import check_lesson_graph
 from .model import (
     FORMAT_PARAMS,
+    FORMAT_PROGRAMS,
     FORMAT_VERSION,
     LATEST_FORMAT,
     Exercise,
     FrontMatter,
     Lesson,
+    LibraryFunction,
     LoadResult,
     Manifest,
     Pack,
+    ProgramExercise,
     Prose,
     Segment,
     keys_of,
@@ -83,6 +86,7 @@ def load_pack(directory: Path | str, fences: FenceCache | None = None) -> LoadRe
     check_lesson_graph(lessons, problems)
     if fmt < FORMAT_PARAMS:
         _needs_format_2(lessons, problems, fmt)
+    lessons = _resolve_uses(lessons, problems, pack_id, fmt)
     if not files and "lessons" not in meta:
         problems.warning(manifest, 1, "the pack has no lesson files (*.md)")
 
@@ -99,6 +103,43 @@ def load_pack(directory: Path | str, fences: FenceCache | None = None) -> LoadRe
         format=fmt,
     )
     return LoadResult(pack, problems)
+
+
+def _resolve_uses(
+    lessons: list[Lesson], problems: ProblemList, pack_id: str, fmt: int
+) -> list[Lesson]:
+    """Program exercises: `format = 3`, and each name in `uses` an earlier program
+    exercise of the pack, whose function the exercise may then call."""
+    earlier: dict[str, ProgramExercise] = {}
+    resolved = []
+    for lesson in lessons:
+        segments = []
+        for segment in lesson.segments:
+            if isinstance(segment, ProgramExercise):
+                if fmt < FORMAT_PROGRAMS:
+                    problems.error(
+                        lesson.path,
+                        segment.line,
+                        f"program exercises need `format = {FORMAT_PROGRAMS}` in pack.toml "
+                        f"(this pack says format {fmt})",
+                    )
+                library = []
+                for used in segment.uses:
+                    found = earlier.get(used)
+                    if found is None:
+                        problems.error(
+                            lesson.path,
+                            segment.line_of("uses"),
+                            f'uses: "{used}" is not a program exercise earlier in this pack',
+                        )
+                        continue
+                    address = f"{pack_id}/{found.lesson_id}/{found.id}"
+                    library.append(LibraryFunction(address, found.header, found.solution_code))
+                segment = dataclasses.replace(segment, library=tuple(library))
+                earlier.setdefault(segment.id, segment)
+            segments.append(segment)
+        resolved.append(dataclasses.replace(lesson, segments=tuple(segments)))
+    return resolved
 
 
 def _needs_format_2(lessons: list[Lesson], problems: ProblemList, fmt: int) -> None:

@@ -22,7 +22,9 @@ from ..tomlspec import Key
 FORMAT_VERSION = 1
 FORMAT_PARAMS = 2
 """The pack format that parameters and practice blocks need (`format = 2`)."""
-LATEST_FORMAT = 2
+FORMAT_PROGRAMS = 3
+"""The pack format that program exercises need (`format = 3`)."""
+LATEST_FORMAT = 3
 
 
 def toml(type_name: str, key: str | None = None) -> Mapping[str, str]:
@@ -195,6 +197,42 @@ class ChoiceExercise(Exercise):
     options: tuple[Option, ...] = field(metadata=toml("table_list", key="option"))
 
 
+@dataclass(frozen=True)
+class LibraryFunction:
+    """A function a program exercise may call: an earlier program exercise of the pack
+    (its `solution_code` runs where the learner has no accepted program of their own)."""
+
+    exercise: str
+    """The address `PACK/LESSON/EXERCISE` of the exercise that defines it."""
+    header: str
+    solution_code: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgramExercise(Exercise):
+    """The learner writes a function's body; it runs (walked, never as Python) on shapes
+    of our choosing and its gradients are compared with autograd's (LESSON_FORMAT.md)."""
+
+    KIND: ClassVar[str] = "program"
+
+    header: str = field(metadata=toml("str"))
+    forward: str = field(metadata=toml("str"))
+    shapes: tuple[tuple[str, tuple[str | int, ...]], ...] = field(metadata=toml("table"))
+    """Each argument's dimensions, named (drawn at check time) or literal."""
+    solution_code: str = field(metadata=toml("str"))
+    sets: tuple[str, ...] = field(default=(), metadata=toml("str_list"))
+    returns: str | None = field(default=None, metadata=toml("str"))
+    upstream: tuple[tuple[str, str], ...] = field(default=(), metadata=toml("table"))
+    uses: tuple[str, ...] = field(default=(), metadata=toml("str_list"))
+    library: tuple[LibraryFunction, ...] = ()
+    """The functions of `uses`, resolved by the loader (not a key of the file)."""
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The gradients compared: `sets`, or the one `returns` names."""
+        return self.sets or ((self.returns,) if self.returns else ())
+
+
 PRACTICE_FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "power", "sqrt")
 """What a practice block may compose (`power` is u^n for n = 2 or 3)."""
 
@@ -226,7 +264,8 @@ class PracticeExercise(Exercise):
 
 
 EXERCISE_CLASSES: dict[str, type[Exercise]] = {
-    cls.KIND: cls for cls in (DerivativeExercise, ValueExercise, TensorExercise, ChoiceExercise)
+    cls.KIND: cls
+    for cls in (DerivativeExercise, ValueExercise, TensorExercise, ChoiceExercise, ProgramExercise)
 }
 EXERCISE_KINDS = tuple(EXERCISE_CLASSES)
 

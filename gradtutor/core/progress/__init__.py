@@ -16,6 +16,7 @@ Layout (version 4)::
              "current": {"solved": bool, "attempts": int,   # this round only
                          "hints": int, "revealed": bool},
              "breakdowns": int,           # times F5 opened its breakdown (may be absent)
+             "program": str,              # a program exercise's accepted code (may be absent)
              "mistakes": [{"answer": str,          # the last 5 wrong answers, as read
                            "feedback": str | null, # the authored feedback they got
                            "diagnosis": str | null}],  # what the checker said

@@ -36,6 +36,8 @@ class RecordAnswer:
     correct: bool
     lesson_exercises: tuple[str, ...] = ()
     mistake: Mistake | None = None
+    program: str | None = None
+    """A program exercise's accepted code (kept so that later exercises call it)."""
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,15 @@ class Saved:
 def apply(store: ProgressStore, command: ProgressCommand) -> Saved:
     """Apply one command to the store (locked, atomic), and say what it did."""
     match command:
-        case RecordAnswer(at, correct, lesson_exercises, mistake):
+        case RecordAnswer(at, correct, lesson_exercises, mistake, program):
             progress, revealed = store.record_answer(
-                at.pack, at.lesson, at.exercise, correct, lesson_exercises, mistake=mistake
+                at.pack,
+                at.lesson,
+                at.exercise,
+                correct,
+                lesson_exercises,
+                mistake=mistake,
+                program=program,
             )
             return Saved(command, progress, revealed=revealed)
         case RecordPractice(at, block, correct, lesson_exercises):

@@ -193,6 +193,7 @@ _EXERCISE_KEYS: dict[str, Callable[[Any], bool]] = {
     "streak": _count_ok,
     "run": _count_ok,
     "breakdowns": _count_ok,
+    "program": lambda v: isinstance(v, str) and len(v) <= 4_000,
     "mistakes": lambda v: isinstance(v, list),
 }
 

@@ -325,6 +325,7 @@ class ProgressStore:
         correct: bool,
         lesson_exercises: tuple[str, ...] = (),
         mistake: tuple[str, str | None, str | None] | None = None,
+        program: str | None = None,
     ) -> tuple[Progress, bool]:
         """An attempt, with the tutor's policy applied in the same write: after
         REVEAL_AFTER wrong attempts the solution counts as revealed. A wrong one may
@@ -344,6 +345,8 @@ class ProgressStore:
             record["solved"] = record["solved"] or correct
             if not correct and mistake is not None:
                 remember_mistake(record, *mistake)
+            if correct and program is not None:
+                record["program"] = program  # the learner's own, called by later exercises
             wrong = now["attempts"] - (1 if now["solved"] else 0)
             if not now["solved"] and not now["revealed"] and wrong >= REVEAL_AFTER:
                 now["revealed"] = record["revealed"] = revealed = True

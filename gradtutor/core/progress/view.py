@@ -37,6 +37,8 @@ class ExerciseProgress:
     """A practice block's right answers in a row at its current depth (two raise it)."""
     breakdowns: int = 0
     """How many times the learner opened the exercise's breakdown (F5)."""
+    program: str | None = None
+    """A program exercise's last accepted code (absent before one was accepted)."""
 
 
 class Progress:
@@ -72,6 +74,7 @@ class Progress:
             streak=int(raw.get("streak", 0)),
             run=int(raw.get("run", 0)),
             breakdowns=int(raw.get("breakdowns", 0)),
+            program=raw["program"] if isinstance(raw.get("program"), str) else None,
         )
 
     def lesson_completed(self, pack: str, lesson: str) -> bool:
