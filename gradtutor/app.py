@@ -396,18 +396,35 @@ class GradTutorApp(App[None]):
     def open_block(self, block: StepperBlock | TrainingBlock) -> None:
         """Open the view a stepper or training block stands for."""
         if isinstance(block, StepperBlock):
-            self.open_stepper(block.size)
+            self.open_stepper(block.size, self.learner_functions(block))
         else:
             self.open_training(block)
 
-    def open_stepper(self, size: NetworkSize | None = None) -> None:
-        """Open the network stepper (on the default network unless told otherwise)."""
+    def learner_functions(self, block: StepperBlock) -> list[tuple[str, str, bool]]:
+        """For a stepper block with `manual = "learner"`: each function's header, the
+        learner's accepted code (or the reference's), and whether it is their own."""
+        if block.manual != "learner":
+            return []
+        functions = []
+        for function in block.library:
+            pack, lesson, exercise = function.exercise.split("/")
+            own = self.progress.exercise(pack, lesson, exercise).program
+            functions.append((function.header, own or function.solution_code, own is not None))
+        return functions
+
+    def open_stepper(
+        self, size: NetworkSize | None = None, learner: list[tuple[str, str, bool]] | None = None
+    ) -> None:
+        """Open the network stepper (on the default network unless told otherwise), with
+        the learner's own backward functions where a stepper block asks for them."""
         if self.signing_in:
             return
         from .screens.stepper import StepperScreen
 
         standalone = size is not None and size is self.initial_stepper
-        self.push_screen(StepperScreen(size or NetworkSize(), standalone=standalone))
+        self.push_screen(
+            StepperScreen(size or NetworkSize(), standalone=standalone, learner=learner)
+        )
 
     def open_breakdown(
         self,

@@ -171,6 +171,27 @@ def print_verdict(verdict: Any) -> None:
         print(f"  {verdict.counterexample_sentence()}")
 
 
+def _read_answer_file(name: str) -> str | None:
+    """The answer in a file (`-`: standard input), as text; None after saying why not."""
+    from .core.safefile import read_bounded
+    from .core.sizes import MAX_PROGRAM_CHARS
+
+    limit = MAX_PROGRAM_CHARS * 4  # bytes: UTF-8 takes up to four per character
+    try:
+        raw = sys.stdin.buffer.read(limit + 1) if name == "-" else read_bounded(Path(name), limit)
+    except (OSError, ValueError) as exc:
+        print(f"gradtutor check: {name}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return None
+    if len(raw) > limit:
+        print(f"gradtutor check: {name}: larger than {limit:,} bytes", file=sys.stderr)
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        print(f"gradtutor check: {name}: not UTF-8 (byte {exc.start + 1})", file=sys.stderr)
+        return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Check one answer (or a batch); exit 0 when correct, 1 otherwise, 2 on usage errors."""
     from .core.sandbox import shared_sandbox
@@ -191,8 +212,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             return _usage("--batch reads answers from the file; give no ANSWER")
         shared_sandbox().start()  # sympy loads in the child while torch works here
         return run_batch(args, grader)
+    if args.file is not None:
+        if args.answer is not None:
+            return _usage("--file holds the answer; give no ANSWER")
+        args.answer = _read_answer_file(args.file)
+        if args.answer is None:
+            return EXIT_USAGE
     if args.answer is None:
-        return _usage("give an ANSWER (or --batch FILE)")
+        return _usage("give an ANSWER (or --file FILE, or --batch FILE)")
     if exercises is not None:
         if not args.exercise:
             return _usage("--pack needs --exercise LESSON/EXERCISE")

@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     pack_option(p, "the pack holding the exercise")
     p.add_argument("--exercise", metavar="LESSON/EXERCISE")
     p.add_argument("--batch", metavar="FILE", help="JSON Lines of answers ('-' for stdin)")
+    p.add_argument(
+        "--file", metavar="FILE", help="read the answer from a file (a program exercise's code)"
+    )
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.add_argument(
         "--variant", type=int, default=0, metavar="K", help="check against variant K (default 0)"

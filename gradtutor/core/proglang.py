@@ -270,6 +270,7 @@ class _StatementChecker:
         self.text = text
         self.names = names
         self.library = {k: v for k, v in library.items() if k != own}
+        self.own = own
         self.called: set[str] = set()
 
     def expr(self, node: ast.AST) -> None:
@@ -314,6 +315,8 @@ class _StatementChecker:
                     self.expr(value)
             case ast.Expr(value=ast.Call(func=ast.Name(id=fname)) as call) if fname in self.library:
                 self.expr(call)
+            case ast.Expr(value=ast.Call(func=ast.Name(id=fname))) if fname == self.own:
+                self.fail(stmt, f"`{fname}` cannot call itself")
             case ast.Expr(value=ast.Constant(value=str())):
                 pass  # a comment written as a string
             case ast.Expr():
@@ -482,8 +485,14 @@ class _Runner(_Interpreter):
         try:
             return _Runner(callee, env, self.device, self.library, self.state, self.depth + 1).run()
         except ProgramError as exc:
+            bound = ", ".join(
+                f"{p} = {ast.unparse(a)}"
+                for p, a in zip(callee.header.params, node.args, strict=True)
+                if ast.unparse(a) != p
+            )
+            called = f"in `{fname}`, called here" + (f" with {bound}" if bound else "")
             raise ProgramError(
-                f"in `{fname}` (called here): {exc}", node.lineno, tensorlang._col(node, self.text)
+                f"{called}: {exc}", node.lineno, tensorlang._col(node, self.text)
             ) from None
 
 

@@ -13,6 +13,7 @@ source's MNIST size.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,14 @@ def _gb(elements: int, dtype: torch.dtype) -> str:
     return f"{size} bytes"
 
 
+def _difference(manual: Tensor, reference: Tensor) -> float:
+    """The largest entry of |manual − reference| (inf when the shapes differ or a
+    gradient was never set: the learner's function is then plainly wrong)."""
+    if manual.shape != reference.shape:
+        return float("inf")
+    return float((manual - reference).abs().max())
+
+
 def autograd_graph(t: Tensor, names: dict[int, str]) -> GraphNode:
     """(torch's node name, children) from `t.grad_fn` down to the AccumulateGrad leaves."""
 
@@ -124,9 +133,13 @@ class Stepper:
         hidden: int = DEFAULT.hidden,
         seed: int = DEFAULT.seed,
         lr: float = DEFAULT.lr,
+        learner: Mapping[str, Any] | None = None,
     ) -> None:
         self.sizes = (n, d_in, hidden)
         self.lr = lr
+        self.learner = dict(learner or {})
+        """The learner's own `mse_grad`, `relu_grad`, `lin_grad` (parsed programs), which
+        then replace the reference manual backward (a stepper block's `manual = "learner"`)."""
         # float64 where every number is meant to be read; float32 at MNIST size, for memory
         self.dtype = torch.float64 if n * d_in <= 2_000_000 else torch.float32
         self.reset(seed)
@@ -244,10 +257,11 @@ class Stepper:
         manual: dict[str, Tensor] = {}
         notes: tuple[str, ...] = ()
         upstream = None
+        said: list[str] = []
         if node == "mse":
             (out_g,) = grad(a["loss"], a["out"], retain_graph=True)
             result["out_g"] = out_g
-            manual["out_g"] = mse_grad(a["out"].detach(), self.y)
+            manual["out_g"] = self._mse_grad(a["out"].detach(), said)
         elif node == "lin2":
             upstream = k["out_g"]
             a["out"].backward(upstream, inputs=[p["w2"], p["b2"]], retain_graph=True)
@@ -255,23 +269,24 @@ class Stepper:
                 a["out"], [a["l2"], p["w2"], p["b2"]], upstream, retain_graph=True
             )
             result.update(l2_g=l2_g, w2_g=w2_g, b2_g=b2_g)
-            m = lin_grad(a["l2"].detach(), p["w2"].detach(), upstream)
+            m = self._lin_grad(a["l2"].detach(), p["w2"].detach(), p["b2"].detach(), upstream, said)
             manual.update(l2_g=m[0], w2_g=m[1], b2_g=m[2])
             notes = self._broadcast_note(a["l2"].detach(), upstream, "w2")
         elif node == "relu":
             upstream = k["l2_g"]
             (l1_g,) = grad(a["l2"], a["l1"], upstream, retain_graph=True)
             result["l1_g"] = l1_g
-            manual["l1_g"] = relu_grad(a["l1"].detach(), upstream)
+            manual["l1_g"] = self._relu_grad(a["l1"].detach(), upstream, said)
         else:
             upstream = k["l1_g"]
             a["l1"].backward(upstream, inputs=[p["w1"], p["b1"]], retain_graph=True)
             x_g, w1_g, b1_g = grad(a["l1"], [self.x, p["w1"], p["b1"]], upstream, retain_graph=True)
             result.update(x_g=x_g, w1_g=w1_g, b1_g=b1_g)
-            m = lin_grad(self.x.detach(), p["w1"].detach(), upstream)
+            m = self._lin_grad(self.x.detach(), p["w1"].detach(), p["b1"].detach(), upstream, said)
             manual.update(x_g=m[0], w1_g=m[1], b1_g=m[2])
             notes = self._broadcast_note(self.x.detach(), upstream, "w1")
-        diff = max(float((manual[name] - result[name]).abs().max()) for name in result)
+        notes = (*said, *notes)
+        diff = max(_difference(manual[name], result[name]) for name in result)
         for name, value in result.items():
             k[name] = value.detach()
         return self._record(
@@ -284,6 +299,61 @@ class Stepper:
             max_diff=diff,
             notes=notes,
         )
+
+    # -- the manual backward: the reference, or the learner's own functions --------------
+
+    def _run_learner(
+        self, name: str, args: list[Tensor], upstream: Tensor | None, said: list[str]
+    ) -> list[Tensor] | None:
+        """Run the learner's function `name` on copies of `args` (the second one carrying
+        `upstream` as its `.g`); the `.g` of each argument after it, or None (and a note)
+        when it failed, so that the reference stands in."""
+        from .proglang import ProgramError, RunState, run_program
+
+        program = self.learner.get(name)
+        if program is None:
+            return None
+        copies = [t.detach().clone().to(torch.float64) for t in args]
+        if upstream is not None:
+            copies[1].g = upstream.detach().clone().to(torch.float64)  # type: ignore[attr-defined]
+        try:
+            run_program(
+                program,
+                dict(zip(program.header.params, copies, strict=True)),
+                self.learner,
+                RunState(),
+            )
+        except (ProgramError, ValueError) as exc:
+            said.append(f"your {name} failed here ({exc}); the reference ran instead")
+            return None
+        grads = [getattr(c, "g", None) for c in copies]
+        return [
+            g if isinstance(g, Tensor) else torch.full_like(c, float("nan"))
+            for g, c in zip(grads, copies, strict=True)
+        ]
+
+    def _mse_grad(self, out: Tensor, said: list[str]) -> Tensor:
+        mine = self._run_learner("mse_grad", [out, self.y], None, said)
+        if mine is None:
+            return mse_grad(out, self.y)
+        said.append("manual: your mse_grad")
+        return mine[0].to(out.dtype)
+
+    def _relu_grad(self, inp: Tensor, upstream: Tensor, said: list[str]) -> Tensor:
+        mine = self._run_learner("relu_grad", [inp, torch.relu(inp)], upstream, said)
+        if mine is None:
+            return relu_grad(inp, upstream)
+        said.append("manual: your relu_grad")
+        return mine[0].to(inp.dtype)
+
+    def _lin_grad(
+        self, inp: Tensor, w: Tensor, b: Tensor, upstream: Tensor, said: list[str]
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        mine = self._run_learner("lin_grad", [inp, inp @ w + b, w, b], upstream, said)
+        if mine is None:
+            return lin_grad(inp, w, upstream)
+        said.append("manual: your lin_grad")
+        return mine[0].to(inp.dtype), mine[2].to(inp.dtype), mine[3].to(inp.dtype)
 
     def _broadcast_note(self, inp: Tensor, out_g: Tensor, name: str) -> tuple[str, ...]:
         """The broadcast form of w.g: its memory cost, and whether it agrees (run where it fits)."""

@@ -130,9 +130,17 @@ class StepperScreen(WorkerFailures, TutorScreen):
     busy: reactive[bool] = reactive(False)
     """True while the worker computes a step."""
 
-    def __init__(self, size: NetworkSize | None = None, standalone: bool = False) -> None:
+    def __init__(
+        self,
+        size: NetworkSize | None = None,
+        standalone: bool = False,
+        learner: list[tuple[str, str, bool]] | None = None,
+    ) -> None:
         super().__init__()
         self.standalone = standalone
+        self.learner = list(learner or [])
+        """The learner's backward functions: (header, code, their own) each; the manual
+        backward runs them instead of the reference (a stepper block's `manual`)."""
         """Opened by `gradtutor stepper`: Esc quits rather than showing the browser."""
         self._waiting: deque[Any] = deque()
         """Actions asked for while another ran: run in order, each after the last."""
@@ -178,12 +186,39 @@ class StepperScreen(WorkerFailures, TutorScreen):
         self.query_one("#graph", Tree).guide_depth = 2
         self.busy = True  # keys pressed while the network is built wait for it
         self.run_step(lambda s: s.current, start=True)
+        if self.learner:
+            from ..core.proglang import parse_header
+            from ..core.text import listed
+
+            own = [parse_header(h).name for h, _, mine in self.learner if mine]
+            other = [parse_header(h).name for h, _, mine in self.learner if not mine]
+            said = f"The manual backward runs your own {listed(own)}" if own else ""
+            if other:
+                said += ("; " if said else "The manual backward runs ") + (
+                    f"the reference {listed(other)} until you solve {'it' if len(other) == 1 else 'them'}"
+                )
+            self.sub_title = "your backward pass" if own else self.sub_title
+            self.notify(said + ".", markup=False, timeout=8)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys act only while no text field has focus."""
         if action in _LETTER_ACTIONS and isinstance(self.focused, Input):
             return False
         return True
+
+    def _programs(self) -> dict[str, Any]:
+        """The learner's functions, parsed (one that no longer parses: the reference)."""
+        from ..core.proglang import ProgramError, parse_header, parse_program
+
+        headers = {parse_header(h).name: parse_header(h) for h, _, _ in self.learner}
+        programs = {}
+        for header_text, code, _own in self.learner:
+            header = parse_header(header_text)
+            try:
+                programs[header.name] = parse_program(header, code, headers)
+            except ProgramError:
+                continue
+        return programs
 
     # -- the worker ------------------------------------------------------------------
 
@@ -195,7 +230,7 @@ class StepperScreen(WorkerFailures, TutorScreen):
                 from ..core.stepper import Stepper
 
                 s = self.network
-                self.stepper = Stepper(s.n, s.d_in, s.hidden, s.seed, s.lr)
+                self.stepper = Stepper(s.n, s.d_in, s.hidden, s.seed, s.lr, self._programs())
             from ..core.stepper import prediction_target
 
             previous = self.stepper.current

@@ -283,6 +283,24 @@ def _shape_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
     return ""
 
 
+def _ratio_hint(ratio: float, case: Case) -> str:
+    """What a constant factor usually means."""
+
+    def near(a: float, b: float) -> bool:
+        return abs(a - b) < 1e-6 * max(1.0, abs(b))
+
+    for name, k in case.dims.items():
+        if k > 2 and near(ratio, 1 / k):
+            return f" 1/{name}: an average where a sum belongs?"
+        if k > 2 and near(ratio, k):
+            return f" {name} times: a division by {name} missing?"
+        if k > 2 and (near(ratio, k / 2) or near(ratio, 2 / k)):
+            return " Is the 2/n of the mean squared error missing or doubled?"
+    if near(abs(ratio), 2) or near(abs(ratio), 0.5):
+        return " Is the factor 2 of the square missing or doubled?"
+    return ""
+
+
 def _value_hint(got: torch.Tensor, expected: torch.Tensor, case: Case) -> str:
     if same(got, -expected):
         return "right shape, but the sign is flipped."
@@ -290,22 +308,16 @@ def _value_hint(got: torch.Tensor, expected: torch.Tensor, case: Case) -> str:
     if bool(nonzero.any()):
         ratio = float((got[nonzero] / expected[nonzero]).median())
         if abs(ratio) > 1e-9 and same(got, ratio * expected):
-            n = max(case.dims.values(), default=1)
-            sizes = {v for v in case.dims.values()} | {n}
-            hint = ""
-            if (
-                any(abs(ratio - k) < 1e-6 or abs(ratio - 1 / k) < 1e-6 for k in sizes if k > 1)
-                or abs(ratio - 2) < 1e-6
-                or abs(ratio - 0.5) < 1e-6
-            ):
-                hint = " Is the 2/n of the mean squared error missing or doubled?"
-            return f"right shape, but {nice_number(ratio)} times the gradient.{hint}"
+            return f"right shape, but {nice_number(ratio)} times the gradient.{_ratio_hint(ratio, case)}"
         agrees = torch.isclose(got, expected, rtol=1e-5, atol=1e-8)
         if bool(agrees[nonzero].all()) and bool((got[~nonzero].abs() > 1e-12).any()):
             return (
                 "right where the gradient passes, but not 0 where it must stop: is the "
                 "mask (inp > 0) missing?"
             )
+        passes = got.abs() > 1e-12
+        if bool((passes == ~nonzero).all()):
+            return "the mask is the wrong way round: the gradient must pass where the input was positive."
         if bool(agrees[~nonzero].all()) and bool((got[nonzero].abs() < 1e-12).any()):
             return "right in places, 0 in others where the gradient should pass: check the mask."
     diff = float((got - expected).abs().max())

@@ -433,13 +433,30 @@ def _practice(data: dict[str, Any], reader: TableReader, line: int) -> PracticeE
     )
 
 
+_STEPPER_KEYS = (Key("manual", "str", False), Key("uses", "str_list", False))
+LEARNER_FUNCTIONS = ("mse_grad", "relu_grad", "lin_grad")
+"""What a stepper with `manual = "learner"` calls, each from the exercise that defines it."""
+
+
 def _stepper(data: dict[str, Any], reader: TableReader, line: int) -> StepperBlock | None:
-    values = reader.read(data, keys_of(NetworkSize))
+    values = reader.read(data, [*keys_of(NetworkSize), *_STEPPER_KEYS])
+    manual = values.pop("manual", "reference")
+    uses = tuple(values.pop("uses", ()))
     size = NetworkSize(**values)
     problems = size.problems()
     for name, message in problems.items():
         reader.error(name if name in data else "n", message)
-    return None if problems else StepperBlock(line=line, size=size)
+    if manual not in ("reference", "learner"):
+        reader.error("manual", f'manual = "{manual}": use "reference" or "learner"')
+        return None
+    if manual == "learner" and not uses:
+        reader.error(
+            "manual",
+            'manual = "learner" needs `uses`: the program exercises of '
+            + ", ".join(LEARNER_FUNCTIONS),
+        )
+        return None
+    return None if problems else StepperBlock(line=line, size=size, manual=manual, uses=uses)
 
 
 _MODEL_KEY = Key("model", "str", True)

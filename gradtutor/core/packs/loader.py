@@ -34,6 +34,7 @@ from .model import (
     ProgramExercise,
     Prose,
     Segment,
+    StepperBlock,
     keys_of,
 )
 
@@ -115,6 +116,11 @@ def _resolve_uses(
     for lesson in lessons:
         segments = []
         for segment in lesson.segments:
+            if isinstance(segment, StepperBlock) and segment.uses:
+                functions = _library_of(
+                    segment.uses, earlier, lesson, segment.line, problems, pack_id
+                )
+                segment = dataclasses.replace(segment, library=functions)
             if isinstance(segment, ProgramExercise):
                 if fmt < FORMAT_PROGRAMS:
                     problems.error(
@@ -123,23 +129,35 @@ def _resolve_uses(
                         f"program exercises need `format = {FORMAT_PROGRAMS}` in pack.toml "
                         f"(this pack says format {fmt})",
                     )
-                library = []
-                for used in segment.uses:
-                    found = earlier.get(used)
-                    if found is None:
-                        problems.error(
-                            lesson.path,
-                            segment.line_of("uses"),
-                            f'uses: "{used}" is not a program exercise earlier in this pack',
-                        )
-                        continue
-                    address = f"{pack_id}/{found.lesson_id}/{found.id}"
-                    library.append(LibraryFunction(address, found.header, found.solution_code))
-                segment = dataclasses.replace(segment, library=tuple(library))
+                library = _library_of(
+                    segment.uses, earlier, lesson, segment.line_of("uses"), problems, pack_id
+                )
+                segment = dataclasses.replace(segment, library=library)
                 earlier.setdefault(segment.id, segment)
             segments.append(segment)
         resolved.append(dataclasses.replace(lesson, segments=tuple(segments)))
     return resolved
+
+
+def _library_of(
+    uses: tuple[str, ...],
+    earlier: dict[str, ProgramExercise],
+    lesson: Lesson,
+    line: int,
+    problems: ProblemList,
+    pack_id: str,
+) -> tuple[LibraryFunction, ...]:
+    library = []
+    for used in uses:
+        found = earlier.get(used)
+        if found is None:
+            problems.error(
+                lesson.path, line, f'uses: "{used}" is not a program exercise earlier in this pack'
+            )
+            continue
+        address = f"{pack_id}/{found.lesson_id}/{found.id}"
+        library.append(LibraryFunction(address, found.header, found.solution_code))
+    return tuple(library)
 
 
 def _needs_format_2(lessons: list[Lesson], problems: ProblemList, fmt: int) -> None:

@@ -275,10 +275,16 @@ EXERCISE_KINDS = tuple(EXERCISE_CLASSES)
 
 @dataclass(frozen=True)
 class StepperBlock:
-    """A `stepper` block: opens the network stepper on this network."""
+    """A `stepper` block: opens the network stepper on this network. With `manual =
+    "learner"`, its manual backward runs the learner's own `mse_grad`, `relu_grad` and
+    `lin_grad` (the program exercises named in `uses`)."""
 
     line: int
     size: NetworkSize = NetworkSize()
+    manual: str = "reference"
+    uses: tuple[str, ...] = ()
+    library: tuple[LibraryFunction, ...] = ()
+    """The functions of `uses`, resolved by the loader."""
 
 
 TRAINING_METHODS = ("manual", "autograd.grad", "backward")
