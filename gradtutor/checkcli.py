@@ -164,7 +164,10 @@ def print_verdict(verdict: Any) -> None:
 
     print(plain_math(verdict.message))
     if verdict.normalized:
-        print(f"  read as: {verdict.normalized}")
+        lines = str(verdict.normalized).splitlines() or [""]
+        print(f"  read as: {lines[0]}")
+        for line in lines[1:]:  # a program: its lines under the first
+            print(f"           {line}")
     if verdict.feedback:
         print(f"  {plain_math(verdict.feedback)}")
     if verdict.counterexample:

@@ -33,6 +33,7 @@ CURRICULUM = [
     "autograd-linear",
     "accumulate-zero-update",
     "manual-backprop",
+    "write-backward",
     "gradient-check",
     "sgd",
     "adaline",
@@ -63,16 +64,17 @@ def test_the_pack_has_the_curriculum(pack):
     assert [le.id for le in pack.lessons] == CURRICULUM
     exercises = [e for le in pack.lessons for e in le.exercises]
     assert len(exercises) >= 25
-    assert {e.kind for e in exercises} == {"derivative", "value", "tensor", "choice", "practice"}
+    kinds = {"derivative", "value", "tensor", "choice", "practice", "program"}
+    assert {e.kind for e in exercises} == kinds
     for ex in exercises:
-        if not isinstance(ex, ChoiceExercise | PracticeExercise):
+        if not isinstance(ex, ChoiceExercise | PracticeExercise):  # program ones have hints too
             assert ex.hints, f"{ex.id} has no hint"
     # second edition, 5/7: drawn numbers where fresh numbers make sense, and a practice
     # block closing the chain-rule lesson
     early = {"derivatives", "chain-rule", "autograd-linear", "accumulate-zero-update", "sgd"}
     drawn = [e for le in pack.lessons if le.id in early for e in le.exercises if e.params]
     assert len(drawn) >= 12, [e.id for e in drawn]
-    assert pack.format == 2
+    assert pack.format == 3
     assert isinstance(pack.lesson("chain-rule").segments[-1], PracticeExercise)
     blocks = {
         le.id: [s for s in le.segments if not hasattr(s, "kind") and type(s).__name__ != "Prose"]

@@ -63,7 +63,7 @@ def test_show_and_check_agree_on_the_numbers_shown():
             ).stdout
         )
         assert shown["variant"] == k and shown["params"] == {}
-        right = next(i for i, t in enumerate(shown["options"], 1) if t.startswith("At g(x)"))
+        right = next(i for i, t in enumerate(shown["options"], 1) if t.startswith("The outer 2u"))
         proc = run_cli(
             "check", str(right), "--pack", "lessons", "--exercise", ref, "--variant", str(k)
         )

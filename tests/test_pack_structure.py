@@ -75,7 +75,7 @@ CASES = {
         "error",
     ),
     "format too new": (
-        {"pack.toml": PACK + "format = 3\n"},
+        {"pack.toml": PACK + "format = 4\n"},
         "pack.toml",
         4,
         "upgrade gradtutor",

@@ -60,6 +60,32 @@ class TestLesson:
         assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+class TestProgram:
+    def test_program_after_a_wrong_answer_at_80x24(self, snap_compare, isolated_home):
+        async def run_before(pilot):
+            from gradtutor.widgets.exercise import ExerciseView
+            from gradtutor.widgets.program import ProgramEditor
+
+            await settle(pilot)
+            pack = pilot.app.packs[0]
+            pilot.app.open_lesson(pack, pack.lesson("code"))
+            await settle(pilot)
+            view = pilot.app.screen.query(ExerciseView).first()
+            view.focus_answer()
+            await settle(pilot)
+            editor = view.query_one(ProgramEditor)
+            editor.text = "s = sigmoid(inp)\nreturn s * out.g"
+            await settle(pilot)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            editor.cursor_blink = False
+            pilot.app.clear_notifications()
+            await pilot.pause()
+
+        app = create_app(pack_dirs=[PACKS / "programs"], home=isolated_home)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 class TestBreakdown:
     def test_breakdown_backward_pass_at_80x24(self, snap_compare, isolated_home):
         """The graph with its fan-out, values and gradients so far, and the += prompt."""

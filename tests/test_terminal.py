@@ -175,7 +175,7 @@ def test_arrows_and_enter_typed_in_one_go_open_the_lesson_under_the_cursor(tmp_p
     }
     term = Terminal([sys.executable, "-m", "gradtutor", "--unlock-all"], env, 100, 32)
     try:
-        term.wait_for("8. ADALINE three ways")
+        term.wait_for("9. ADALINE three ways")
         term.keys("Down", "Down", "Enter")
         term.wait_for("scratch · Autograd on one")
     finally:

@@ -314,17 +314,15 @@ def answers_ahead(exercises: list[Exercise], after: str) -> frozenset[float]:
     """The numbers that answer the value exercises after `after` in a lesson (as
     authored; drawn ones differ per learner anyway): a breakdown must not show them.
     Needs torch: call it off the UI thread."""
-    from .checking import value_reference
-    from .packs import ValueExercise
+    from .kinds import kind_of
 
     ids = [ex.id for ex in exercises]
     numbers: set[float] = set()
     for ex in exercises[ids.index(after) + 1 :] if after in ids else ():
-        if isinstance(ex, ValueExercise) and not ex.params:
-            try:
-                numbers.update(float(v) for v in value_reference(ex).flatten().tolist())
-            except Exception:  # an exercise that cannot be computed hides nothing
-                continue
+        try:
+            numbers.update(kind_of(ex).answer_numbers(ex))
+        except Exception:  # an exercise that cannot be computed hides nothing
+            continue
     return frozenset(v for v in numbers if v not in (0.0, 1.0, -1.0))
 
 

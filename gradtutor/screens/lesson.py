@@ -254,11 +254,13 @@ class LessonScreen(TutorScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """F4 shows while an exercise in view can have fresh numbers. In the program
         editor, Tab indents and the page keys move its cursor: the lesson's keys wait
-        until Esc leaves it."""
+        until Esc leaves it (an empty editor lets them through)."""
         if action == "fresh":
             return self.fresh_target() is not None
         if action in ("next_answer", "previous_answer", "page_down", "page_up"):
-            return not isinstance(self.focused, ProgramEditor)
+            # an empty editor has nothing to indent or page through: the keys move on
+            focused = self.focused
+            return not isinstance(focused, ProgramEditor) or not focused.text.strip()
         return True
 
     def action_fresh(self) -> None:

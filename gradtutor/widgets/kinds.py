@@ -15,7 +15,7 @@ from .rendering import rich_text
 
 PLACEHOLDERS = {
     "derivative": "An expression, as on paper: 3u² cos(u), e^(−u)/u, σ(u)…",
-    "value": "A number or a list: 0.25, [1.5, −2], [[1, 0], [0, 1]]",
+    "value": "A number or a list: 0.4, [1.5, −2], [[1, 0], [0, 1]]",
     "tensor": "A tensor expression: x.T @ x, l1.g.sum(1), (out − y).mean()…",
     "program": "The body of the function: one statement per line; ctrl+s checks it",
 }

@@ -103,9 +103,7 @@ def make_case(ex: ProgramExercise, dims: dict[str, int], index: int) -> Case:
     _run_forward(forward, env)
     upstream: dict[str, torch.Tensor] = {}
     for name, expr in ex.upstream:
-        names = frozenset(env)
-        detached = {k: v.detach() for k, v in env.items()}
-        upstream[name] = tensorlang.evaluate(tensorlang.parse(expr, names), detached).to(DTYPE)
+        upstream[name] = upstream_value(expr, env).to(DTYPE)
     for t in env.values():
         if t.requires_grad and not t.is_leaf:
             t.retain_grad()
@@ -126,6 +124,17 @@ def make_case(ex: ProgramExercise, dims: dict[str, int], index: int) -> Case:
         expected[target] = (t.grad if t.grad is not None else torch.zeros_like(t)).detach().clone()
     forward_values = {k: v.detach() for k, v in env.items() if k not in leaves}
     return Case(dims, leaves, upstream, forward_values, expected)
+
+
+def upstream_value(expr: str, env: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """An `upstream` expression over the forward's names, in the program language (so
+    that `out.shape[0]` may appear), computed without autograd."""
+    header = Header("upstream", tuple(env))
+    program = parse_program(header, f"return ({expr})")
+    value = run_program(program, {k: v.detach() for k, v in env.items()})
+    if not isinstance(value, torch.Tensor):
+        raise ProgramError(f"upstream `{expr}` gives no tensor")
+    return value
 
 
 def _run_forward(forward: Program, env: dict[str, torch.Tensor]) -> None:
@@ -258,6 +267,8 @@ def _compare(
 def _shape_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
     if got.dim() == 2 and expected.dim() == 2 and same(got.T, expected):
         return " It looks transposed."
+    if got.numel() == expected.numel() and same(got.reshape(expected.shape), expected):
+        return " The numbers are right; reshape it (squeeze, unsqueeze, or keepdim)."
     if (
         got.dim() == expected.dim() + 1
         and got.shape[1:] == expected.shape
@@ -274,8 +285,6 @@ def _shape_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
             " A square n×n result usually means (n, 1) and (n,) broadcast against each "
             "other: squeeze or unsqueeze first."
         )
-    if got.numel() == expected.numel() and same(got.reshape(expected.shape), expected):
-        return " The numbers are right; reshape it (squeeze or unsqueeze)."
     if got.dim() == expected.dim() == 1:
         return (
             " Summed over the wrong dimension? The gradient has one entry per entry of the tensor."

@@ -139,6 +139,8 @@ class Kind:
     """Variant k made by the kind itself (a practice block generates them)."""
     variant_index: Callable[[Exercise, int, int | None], int] | None = None
     """Which variant a learner's seed shows at a depth (kinds that generate them)."""
+    answer_numbers: Callable[[Exercise], list[float]] = lambda ex: []
+    """The numbers that answer an exercise as authored (a breakdown must not show them)."""
     shown_fields: Callable[[Exercise], dict[str, object]] = lambda ex: {}
     """What `gradtutor show --json` prints beside the prompt and the options, for graders."""
     judged_once: bool = False

@@ -59,6 +59,15 @@ def _reference_answers(ex: Exercise) -> list[str]:
         return []  # reported by _problems
 
 
+def _answer_numbers(ex: Exercise) -> list[float]:
+    from ..checking.value import value_reference
+
+    assert isinstance(ex, ValueExercise)
+    if ex.params:
+        return []  # drawn per learner: no number to hide
+    return [float(v) for v in value_reference(ex).flatten().tolist()]
+
+
 def _match_problem(match: str) -> str | None:
     try:
         valuelang.parse_value(match)
@@ -115,6 +124,7 @@ KIND = Kind(
     problems=_problems,
     reference_answers=_reference_answers,
     match_problem=_match_problem,
+    answer_numbers=_answer_numbers,
     fix=_fix,
     reserved=_reserved,
 )
