@@ -367,3 +367,50 @@ async def test_the_editor_checks_on_ctrl_s_and_esc_gives_tab_back_at_80x24(isola
         .exercise("backprop-from-scratch", "write-backward", "mse-grad")
     )
     assert record.solved and record.program == MSE
+
+
+# -- the stepper with the learner's own functions ---------------------------------------
+
+
+def test_a_stepper_block_runs_the_learners_functions_and_compares_them_live():
+    from gradtutor.core.packs import StepperBlock
+    from gradtutor.core.stepper import Stepper
+
+    (block,) = [s for s in LESSON.segments if isinstance(s, StepperBlock)]
+    assert block.manual == "learner"
+    assert [f.header for f in block.library] == [
+        "def mse_grad(inp, targ):",
+        "def relu_grad(inp, out):",
+        "def lin_grad(inp, out, w, b):",
+    ]
+    headers = _headers()
+
+    def stepper(lin: str) -> list[tuple[str, float, tuple[str, ...]]]:
+        codes = {"mse_grad": FASTAI_MSE, "relu_grad": RELU, "lin_grad": lin}
+        programs = {n: parse_program(headers[n], c, headers) for n, c in codes.items()}
+        s = Stepper(4, 3, 5, 0, 0.01, programs)
+        steps = [s.forward() for _ in range(8)]
+        return [(x.node, x.max_diff, x.notes) for x in steps if x.phase == "backward"]
+
+    good = stepper(LIN)
+    assert all(diff < 1e-12 for _, diff, _ in good)
+    assert all(any("your" in n for n in notes) for _, _, notes in good)
+    averaged = stepper(LIN.replace("sum(0)", "mean(0)"))
+    by_node = {node: diff for node, diff, _ in averaged}
+    assert by_node["lin2"] > 1e-3 and by_node["lin1"] > 1e-3 and by_node["relu"] < 1e-12
+    broken = stepper("inp.g = out.g @ w")  # fails at run time: the reference stands in
+    notes = {node: notes for node, _, notes in broken}
+    assert any("your lin_grad failed here" in n for n in notes["lin2"])
+
+
+def test_uses_must_name_an_earlier_program_exercise(tmp_path):
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(PACKS / "programs", pack)
+    lesson = pack / "01-code.md"
+    lesson.write_text(lesson.read_text().replace('uses = ["sigmoid-grad"]', 'uses = ["later-one"]'))
+    result = run_cli("validate", str(pack))
+    assert (
+        result.returncode == 1 and '"later-one" is not a program exercise earlier' in result.stdout
+    )
