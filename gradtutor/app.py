@@ -33,7 +33,7 @@ from .core.packs import (
     save_fence_cache,
 )
 from .core.paths import default_pack_dirs, home_dir
-from .core.problems import ProblemList
+from .core.problems import Problem, ProblemList
 from .core.progress import (
     HomeUnusable,
     LessonState,
@@ -89,6 +89,7 @@ class GradTutorApp(App[None]):
         self.broken_packs: list[BrokenPack] = []
         """Packs that could not be loaded, with their problems (listed in the browser)."""
         self.load_problems = ProblemList()
+        self.pack_problems: dict[str, list[Problem]] = {}
         self.progress: Progress = Progress(empty())
         self.progress_problem: str | None = None
         """Why progress cannot be saved (None when it can)."""
@@ -106,6 +107,8 @@ class GradTutorApp(App[None]):
         """Load the packs and the progress (also used by tests to reload)."""
         load_fence_cache(self.store.home / "cache" / "fences.json")
         self.packs, self.broken_packs, self.load_problems = [], [], ProblemList()
+        self.pack_problems: dict[str, list[Problem]] = {}
+        """Errors that let a pack open (unknown keys), by pack id: listed beside it."""
         seen: set[str] = set()
         for directory in self.pack_dirs:
             result = load_pack(directory)
@@ -113,11 +116,13 @@ class GradTutorApp(App[None]):
             self.load_problems.extend(errors)
             if result.pack is not None and result.pack.id in seen:
                 continue
-            if result.pack is None or errors:
+            if result.pack is None or result.problems.blocking:
                 self.broken_packs.append(BrokenPack(Path(directory), tuple(errors)))
                 continue
             seen.add(result.pack.id)
             self.packs.append(result.pack)
+            if errors:
+                self.pack_problems[result.pack.id] = list(errors)
         self.progress = self._load_progress()
 
     def states(self, pack: Pack) -> dict[str, LessonState]:

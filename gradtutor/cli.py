@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--export", type=Path, metavar="FILE", help="write your progress to hand in")
     p.add_argument("--name", metavar="NAME", help="your name in the export")
+    p.add_argument("--id", metavar="ID", help="your id on the class roster, in the export")
     pack_option(p, "the packs to show (repeatable)")
 
     p = sub.add_parser("serve", help="the tutor in a web browser, for a class")
@@ -393,12 +394,15 @@ def _export(args: argparse.Namespace, store: Any) -> int:
         check_name(name)
     except ClassError as exc:
         return usage_error("progress", str(exc))
-    packs = []
+    found: dict[str, dict[str, str | None]] = {}
     for directory in pack_dirs(packs_of(args)):
         pack = load_pack(directory).pack
         if pack is not None and pack.id in progress.pack_ids():
-            packs.append({"id": pack.id, "title": pack.title, "version": pack.version})
-    document = export_document(progress.data, name, packs)
+            found.setdefault(pack.id, {"id": pack.id, "title": pack.title, "version": pack.version})
+    # every pack of the progress is listed; one not found here by its id alone
+    packs = [found.get(i, {"id": i, "title": None, "version": None}) for i in progress.pack_ids()]
+    learner_id = None if args.id is None else " ".join(str(args.id).split())[:80]
+    document = export_document(progress.data, name, packs, learner_id or None)
     target = Path(args.export)
     live = {store.path, store.lock_path}
     if any(_same_file(target, path) for path in live):

@@ -195,11 +195,47 @@ def test_export_and_read_back(tmp_path, monkeypatch):
     result = run_cli("progress", "--export", str(out), "--name", "Ada Lovelace")
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
-    assert doc["format"] == "gradtutor-progress-export" and doc["format_version"] == 1
+    assert doc["format"] == "gradtutor-progress-export" and doc["format_version"] == 2
     assert doc["name"] == "Ada Lovelace" and doc["exported"].endswith("Z")
     assert doc["progress"]["packs"]["format-tour"]
     name, progress = read_export(out)
     assert name == "Ada Lovelace" and progress["version"] == 4
+    # no --pack: every pack of the progress is still listed (by id where not found)
+    assert [p["id"] for p in doc["packs"]] == list(doc["progress"]["packs"])
+    assert doc["checksum"].startswith("sha256:") and "id" not in doc
+
+
+def test_an_export_carries_an_id_and_a_checksum_the_report_checks(tmp_path, monkeypatch):
+    import hashlib
+
+    from gradtutor.core.classroom import read_export_file
+
+    monkeypatch.setenv("GRADTUTOR_HOME", str(tmp_path / "home"))
+    _learner(tmp_path / "home", True)
+    out = tmp_path / "ada.json"
+    result = run_cli("progress", "--export", str(out), "--name", "Ada", "--id", "s-1042")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    canonical = json.dumps(
+        doc["progress"], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert doc["checksum"] == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    assert doc["id"] == "s-1042"
+    clean = read_export_file(out)
+    assert clean.checksum_ok and clean.learner_id == "s-1042"
+    assert not any("checksum" in w for w in build([out]).warnings)
+    # a hand-edited "all solved": the checksum no longer matches, and the report says so
+    lessons = doc["progress"]["packs"]["format-tour"]["lessons"]
+    lessons["graded-lab"] = {"completed": True, "exercises": {"all": {"solved": True}}}
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(doc))
+    assert not read_export_file(edited).checksum_ok
+    warnings = build([edited]).warnings
+    assert any("does not match the export's checksum" in w for w in warnings)
+    old = dict(doc, format_version=1)
+    del old["checksum"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert any("no checksum" in w for w in build([tmp_path / "old.json"]).warnings)
 
 
 @pytest.mark.parametrize(

@@ -316,7 +316,7 @@ CASES = {
         "01.md",
         14,
         "unknown key `hint`",
-        "warning",
+        "error",  # third edition: the hints would silently vanish
     ),
     "unknown key in pack.toml": (
         {"pack.toml": PACK + 'autor = "me"\n', "01.md": lesson("")},
@@ -473,7 +473,7 @@ def test_validate_usage_error_exits_2():
 
 
 def test_validate_json(make_pack):
-    files, *_ = CASES["unknown key"]
+    files, *_ = CASES["unknown key in pack.toml"]
     directory = make_pack(files)
     proc = subprocess.run(
         [
@@ -493,7 +493,7 @@ def test_validate_json(make_pack):
 
     doc = json.loads(proc.stdout)
     assert proc.returncode == 0 and doc["ok"] is True and doc["warnings"] == 1
-    assert doc["problems"][0]["line"] == 14 and doc["problems"][0]["severity"] == "warning"
+    assert doc["problems"][0]["line"] == 4 and doc["problems"][0]["severity"] == "warning"
 
 
 def test_the_shipped_pack_is_structurally_clean():
@@ -579,3 +579,32 @@ def test_parameter_trials_that_passed_are_not_drawn_again(tmp_path, monkeypatch)
     again.load(saved)
     cache = again
     assert not load(9).errors and calls == ["scaled"] * 4  # the saved cache remembers
+
+
+def test_an_unknown_exercise_key_fails_validate_but_the_pack_still_opens(make_pack):
+    from gradtutor.core.packs import load_pack
+
+    files, *_ = CASES["unknown key"]
+    directory = make_pack(files)
+    result = load_pack(directory)
+    assert result.ok and result.pack is not None and result.pack.lessons[0].exercises
+    assert [p.severity for p in result.problems] == ["error"] and result.problems[0].opens
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradtutor", "validate", "--structure-only", str(directory)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 1 and "error: unknown key `hint`" in proc.stdout
+
+
+def test_an_apostrophe_in_a_single_quoted_string_is_explained(make_pack):
+    from gradtutor.core.packs import load_pack
+
+    block = GOOD_DERIVATIVE.replace('prompt = "', "prompt = 'the learner's ", 1)
+    block = block.replace("prompt = 'the learner's ", "prompt = 'the learner's answer' #", 1)
+    directory = make_pack({"pack.toml": PACK, "01.md": exercise(block)})
+    messages = [p.message for p in load_pack(directory).problems]
+    assert any(
+        "An apostrophe (') ends a single-quoted string" in m and "'''" in m for m in messages
+    ), messages

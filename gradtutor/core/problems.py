@@ -21,6 +21,9 @@ class Problem:
     col: int | None
     severity: Severity
     message: str
+    opens: bool = False
+    """An error that does not keep the pack from opening (an unknown key: the tutor lists
+    it beside the pack; `validate` still fails on it)."""
 
     def location(self) -> str:
         """`FILE`, `FILE:LINE` or `FILE:LINE:COL`, with FILE relative to the cwd when shorter."""
@@ -58,9 +61,16 @@ def display_path(path: Path) -> str:
 class ProblemList(list[Problem]):
     """A list of problems with helpers to add them."""
 
-    def error(self, path: Path, line: int | None, message: str, col: int | None = None) -> None:
-        """Record an error."""
-        self.append(Problem(path, line, col, "error", message))
+    def error(
+        self,
+        path: Path,
+        line: int | None,
+        message: str,
+        col: int | None = None,
+        opens: bool = False,
+    ) -> None:
+        """Record an error (`opens`: one that does not keep the pack from opening)."""
+        self.append(Problem(path, line, col, "error", message, opens))
 
     def warning(self, path: Path, line: int | None, message: str, col: int | None = None) -> None:
         """Record a warning."""
@@ -70,6 +80,11 @@ class ProblemList(list[Problem]):
     def errors(self) -> list[Problem]:
         """Only the errors."""
         return [p for p in self if p.severity == "error"]
+
+    @property
+    def blocking(self) -> list[Problem]:
+        """The errors that keep a block, a lesson or the pack from loading."""
+        return [p for p in self if p.severity == "error" and not p.opens]
 
     @property
     def warnings(self) -> list[Problem]:

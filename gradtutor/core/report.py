@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classroom import ClassError, ClassRoom, fold_name, read_export, safe_text
+from .classroom import ClassError, ClassRoom, fold_name, read_export_file, safe_text
 from .progress import empty, exercise_records, upgraded
 from .safefile import read_json
 
@@ -34,6 +34,8 @@ class Learner:
     name: str
     sources: list[str]
     progress: dict[str, Any]
+    learner_id: str = ""
+    """The roster id (from the roster, or carried by an export)."""
 
 
 @dataclass
@@ -74,6 +76,7 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
     or merged."""
     found: dict[str, Learner] = {}
     warnings: list[str] = []
+    ids: dict[str, str] = {}
 
     def add(name: str, progress: dict[str, Any], source: str) -> None:
         name = safe_text(name)  # from a file: no control or bidi character reaches a cell
@@ -117,11 +120,24 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
                 add(name, progress, str(path))
         else:
             try:
-                name, progress = read_export(path)
+                export = read_export_file(path)
             except ClassError as exc:
                 warnings.append(f"{exc}; skipped")
                 continue
-            add(name, progress, str(path))
+            if not export.checksum_ok:
+                warnings.append(
+                    f"{path}: the progress of {safe_text(export.name)} does not match the "
+                    "export's checksum: the file was edited after it was exported"
+                )
+            elif export.checksum is None:
+                warnings.append(
+                    f"{path}: no checksum (exported by an older gradtutor); not verified"
+                )
+            add(export.name, export.progress, str(path))
+            if export.learner_id:
+                ids[fold_name(safe_text(export.name))] = export.learner_id
+    for key, learner_id in ids.items():
+        found[key].learner_id = learner_id
     learners = sorted(found.values(), key=lambda le: fold_name(le.name))
     return learners, warnings
 

@@ -89,6 +89,19 @@ def _longest_digit_run(text: str) -> tuple[int, int]:
     return line, best.start() - (text.rfind("\n", 0, best.start()) + 1) + 1
 
 
+_SINGLE_QUOTED_VALUE = re.compile(r"^\s*[\w.\"-]+\s*=\s*\[?\s*'(?!'')")
+
+
+def _apostrophe_in_literal(text: str, line: int) -> bool:
+    """Whether the TOML line `line` (1-based) opens a single-quoted string and holds more
+    than two single quotes: `prompt = 'the learner's answer'`."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return False
+    source = lines[line - 1]
+    return bool(_SINGLE_QUOTED_VALUE.match(source)) and source.count("'") > 2
+
+
 def parse_toml(
     text: str, path: Path, first_line: int, problems: ProblemList, what: str
 ) -> dict[str, Any] | None:
@@ -118,6 +131,11 @@ def parse_toml(
             message += (
                 ". In a double-quoted string a backslash starts an escape; for LaTeX such as"
                 " `\\sigma`, write the string in single quotes ('...'), a literal string"
+            )
+        if pos and _apostrophe_in_literal(text, int(pos.group(1))):
+            message += (
+                ". An apostrophe (') ends a single-quoted string: write the string in triple"
+                " single quotes ('''...'''), which may hold an apostrophe and LaTeX alike"
             )
         problems.error(path, line, f"{what} is not valid TOML: {message}", col)
         return None
@@ -307,6 +325,9 @@ class TableReader:
     where: str
     table: str = ""
     index: int = 0
+    unknown_is_error: bool = False
+    """An unknown key is an error (exercises: a misspelt `hints` would silently vanish),
+    though one that lets the pack open; elsewhere a warning."""
 
     def read(self, data: dict[str, Any], keys: list[Key]) -> dict[str, Any]:
         """Return the well-typed values; report missing, mistyped and unknown keys."""
@@ -316,13 +337,14 @@ class TableReader:
             spec = known.get(name)
             line, col = self.locator.key(name, self.table, self.index)
             if spec is None:
-                self.problems.warning(
-                    self.path,
-                    line,
+                message = (
                     f"unknown key `{name}` in {self.where} (known keys: "
-                    f"{', '.join(sorted(known))}); is it a typo?",
-                    col,
+                    f"{', '.join(sorted(known))}); is it a typo?"
                 )
+                if self.unknown_is_error:
+                    self.problems.error(self.path, line, message, col, opens=True)
+                else:
+                    self.problems.warning(self.path, line, message, col)
                 continue
             if not type_ok(value, spec.type):
                 self.problems.error(

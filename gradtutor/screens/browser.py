@@ -115,6 +115,9 @@ class BrowserScreen(TutorScreen):
             done = sum(s.status == "done" for s in states.values())
             title = Text(pack.title + "  ", style="bold")
             title.append_text(progress_bar(done, len(pack.lessons)))
+            problems = self.app.pack_problems.get(pack.id, [])
+            if problems:
+                title.append(f"  ⚠ {len(problems)} problem(s)", style="yellow")
             node = tree.root.add(title, data=pack, expand=True)
             for i, lesson in enumerate(pack.lessons, 1):
                 state = states[lesson.id]
@@ -173,6 +176,11 @@ class BrowserScreen(TutorScreen):
         elif isinstance(data, Pack):
             text = Text(data.title, style="bold")
             text.append(f"\nversion {data.version}")
+            problems = self.app.pack_problems.get(data.id, [])
+            for problem in problems[:8]:
+                text.append("\n⚠ " + problem.format(), style="yellow")
+            if problems:
+                text.append("\n(`gradtutor validate` lists them all)", style="dim")
             if data.authors:
                 text.append(f" by {', '.join(data.authors)}")
             if data.description:

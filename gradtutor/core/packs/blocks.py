@@ -64,7 +64,8 @@ def parse_block(
         return None
     locator = KeyLocator(content, first, fence_line)
     reader = TableReader(path, locator, problems, f"the {kind} block at line {fence_line}")
-    errors_before = len(problems.errors)
+    reader.unknown_is_error = kind in ("exercise", "practice")
+    errors_before = len(problems.blocking)
     if kind == "exercise":
         block: Segment | None = _exercise(data, reader, fence_line, cache)
     elif kind == "practice":
@@ -73,7 +74,7 @@ def parse_block(
         block = _stepper(data, reader, fence_line)
     else:
         block = _training(data, reader, fence_line, pack_dir)
-    return block if len(problems.errors) == errors_before else None
+    return block if len(problems.blocking) == errors_before else None
 
 
 _KIND_KEY = Key("kind", "str", True)
@@ -131,7 +132,9 @@ def _reserved(ex: Exercise) -> dict[str, str]:
 
 
 def _sub_reader(reader: TableReader, table: str, index: int, where: str) -> TableReader:
-    return TableReader(reader.path, reader.locator, reader.problems, where, table, index)
+    sub = TableReader(reader.path, reader.locator, reader.problems, where, table, index)
+    sub.unknown_is_error = reader.unknown_is_error
+    return sub
 
 
 def _feedback(entries: list[dict[str, Any]], reader: TableReader) -> tuple[Feedback, ...]:

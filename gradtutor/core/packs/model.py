@@ -445,7 +445,7 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         """Loaded without errors (warnings allowed)."""
-        return self.pack is not None and not self.problems.errors
+        return self.pack is not None and not self.problems.blocking
 
 
 @dataclass(frozen=True)

@@ -170,16 +170,16 @@ def check_parameterized(
                 why = re.sub(r" \(column \d+\)$", "", str(exc))
                 _located(reader, key, "{{" + expr + "}}", f"`{{{{{expr.strip()}}}}}`: {why}")
                 broken = True
-    if broken or len(reader.problems.errors):
+    if broken or len(reader.problems.blocking):
         return
     # The trial is a pure function of the exercise (its draws are seeded): one that
     # passed before need not be drawn again at every start (`validate` always draws).
     key = hashlib.sha1(f"trial {TRIAL_DRAWS} {sizes.MIN_WHERE_RATE}\0{ex!r}".encode()).hexdigest()
     if cache is not None and cache.passed(key):
         return
-    before = len(reader.problems.errors)
+    before = len(reader.problems.blocking)
     _trial(ex, reader)
-    if cache is not None and len(reader.problems.errors) == before:
+    if cache is not None and len(reader.problems.blocking) == before:
         cache.remember_passed(key)
 
 
