@@ -608,3 +608,28 @@ def test_an_apostrophe_in_a_single_quoted_string_is_explained(make_pack):
     assert any(
         "An apostrophe (') ends a single-quoted string" in m and "'''" in m for m in messages
     ), messages
+
+
+def test_validate_names_drawn_numbers_to_exclude_and_reports_every_distinct_problem():
+    """Third edition, items 9 and 10: an undefined or infinite reference for some drawn
+    numbers says which and suggests `not`; each distinct problem comes once, with how
+    many variants have it, in one run; no second message repeats the first."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradtutor", "validate", str(PACKS / "authoring")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1
+    inverse = [line for line in lines if "01.md:15:" in line]
+    assert len(inverse) == 1 and "(a = 0)" in inverse[0] and "not = [...]" in inverse[0]
+    assert "inf" in inverse[0] and "Answer with a number" not in proc.stdout
+    two = [line for line in lines if "01.md:28:" in line]
+    assert len(two) == 1 and "a = 0" in two[0] and "not = [...]" in two[0]
+    assert "an empty answer is judged" not in proc.stdout
+    assert "caught by an earlier [[feedback]]" not in proc.stdout  # there is only one
+    assert any(
+        "01.md:33: warning:" in line and "right answer for these numbers" in line for line in lines
+    )
+    assert all("of 50 variants)" in line for line in lines if "variant" in line)

@@ -8,6 +8,9 @@ All reported at the line of the key concerned.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from . import mathlang, sizes
 from .checking import check_exercise
 from .kinds import Found, kind_of
@@ -36,32 +39,38 @@ def _exercise_problems(ex: Exercise, symbolic: bool) -> Found:
 
 def _variant_problems(ex: Exercise, symbolic: bool) -> Found:
     """Every check of a fixed exercise, on VALIDATE_VARIANTS variants (sympy on the
-    first only). The problems of the first variant that has any are reported, named by
-    the variant and its values, with how many variants had problems."""
-    failing: list[tuple[int, str, list[tuple[int, str, str]]]] = []
+    first only). Every distinct problem is reported once (problems that differ only in
+    their numbers are one), named by the first variant that has it and its values, with
+    how many variants have it: one run of `validate` shows them all."""
+    seen: dict[tuple[int, str, str], list[Any]] = {}
     for k in range(sizes.VALIDATE_VARIANTS):
         try:
             variant = variant_of(ex, k)
         except (DrawError, mathlang.LanguageError) as exc:
             yield ex.line_of("params"), "error", f"variant {k} cannot be made: {exc}"
             return
-        found = list(_fixed_problems(variant.exercise, symbolic and k == 0, parameterized=True))
-        if found:
-            failing.append((k, variant.params_text(), found))
-    if not failing:
-        return
-    k, values, found = failing[0]
-    also = (
-        f" ({len(failing)} of {sizes.VALIDATE_VARIANTS} variants have problems)"
-        if len(failing) > 1
-        else ""
-    )
-    for line, severity, message in found:
+        for line, severity, message in _fixed_problems(
+            variant.exercise, symbolic and k == 0, parameterized=True
+        ):
+            key = (line, severity, _NUMBERS.sub("#", message))
+            if key in seen:
+                seen[key][3] += 1
+            else:
+                seen[key] = [k, variant.params_text(), message, 1]
+    for (line, severity, _), (k, values, message, count) in seen.items():
+        also = f" ({count} of {sizes.VALIDATE_VARIANTS} variants)" if count > 1 else ""
         yield line, severity, f"variant {k} ({values}): {message}{also}"
 
 
+_NUMBERS = re.compile(r"-?\d+(\.\d+)?(e[-+]?\d+)?")
+"""Numbers in a message: two variants' messages that differ only in them are one problem."""
+
+
 def _fixed_problems(ex: Exercise, symbolic: bool, parameterized: bool = False) -> Found:
-    yield from kind_of(ex).problems(ex, symbolic)
+    own = list(kind_of(ex).problems(ex, symbolic))
+    yield from own
+    if any(severity == "error" for _, severity, _ in own):
+        return  # what follows would only repeat it (nothing can be checked against it)
     yield from _reference_is_accepted(ex)
     yield from _feedback_is_wrong(ex, symbolic, parameterized)
 
@@ -69,6 +78,14 @@ def _fixed_problems(ex: Exercise, symbolic: bool, parameterized: bool = False) -
 def _reference_is_accepted(ex: Exercise) -> Found:
     """The pack-integrity rules: the reference answer is judged correct, an empty one invalid."""
     empty = check_exercise(ex, "")
+    if empty.verdict == "undecided" and "params" in ex.key_lines:  # drawn numbers
+        yield (
+            ex.line_of("params"),
+            "error",
+            f"this exercise cannot be checked for these numbers ({empty.message}); "
+            "exclude them with `not = [...]` in [params], or a `where` condition",
+        )
+        return
     if empty.verdict != "invalid":
         yield ex.line, "error", f"an empty answer is judged {empty.verdict}, not invalid"
     references = kind_of(ex).reference_answers(ex)
@@ -84,12 +101,14 @@ def _reference_is_accepted(ex: Exercise) -> Found:
 
 def _feedback_is_wrong(ex: Exercise, symbolic: bool, parameterized: bool = False) -> Found:
     kind = kind_of(ex)
-    for fb in ex.feedback:
+    for index, fb in enumerate(ex.feedback):
         problem = kind.match_problem(fb.match)
         if problem is not None:
             yield fb.line, "error", problem
             continue
         verdict = check_exercise(ex, fb.match, symbolic=symbolic)
+        if verdict.verdict == "undecided":
+            continue  # the exercise itself cannot be checked here: reported once, above
         if verdict.verdict == "invalid":
             yield fb.line, "error", f"[[feedback]] match does not parse: {verdict.message}"
         elif verdict.verdict == "correct" and parameterized:
@@ -111,10 +130,12 @@ def _feedback_is_wrong(ex: Exercise, symbolic: bool, parameterized: bool = False
             )
         # a chosen option answers with its own `why`, never with a [[feedback]] message
         elif verdict.feedback != fb.message and not kind.chooses:
+            earlier = index > 0 and verdict.feedback in {f.message for f in ex.feedback[:index]}
             yield (
                 fb.line,
                 "warning",
-                (
-                    f'[[feedback]] match "{fb.match}" is caught by an earlier [[feedback]]; its message is never shown'
-                ),
+                f'[[feedback]] match "{fb.match}" is caught by an earlier [[feedback]]; its message is never shown'
+                if earlier
+                else f'[[feedback]] match "{fb.match}" is judged incorrect, but its message is '
+                f"not shown for these numbers: the checker says instead: {verdict.message}",
             )

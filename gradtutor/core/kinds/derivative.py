@@ -105,7 +105,15 @@ def _problems(ex: Exercise, symbolic: bool) -> Found:
     try:
         derivative_reference(ex.function, ex.wrt, ex.domain)
     except ReferenceError_ as exc:
-        yield ex.line_of("function"), "error", str(exc)
+        if "params" in ex.key_lines:  # drawn numbers: these may be the ones to exclude
+            yield (
+                ex.line_of("params"),
+                "error",
+                f"{exc} For drawn numbers, exclude these with `not = [...]` in [params] "
+                "or a `where` condition.",
+            )
+        else:
+            yield ex.line_of("function"), "error", str(exc)
         return
     if ex.answer is not None:
         try:

@@ -44,16 +44,32 @@ def _problems(ex: Exercise, symbolic: bool) -> Found:
 
     assert isinstance(ex, ValueExercise)
     try:
-        value_reference(ex)
+        reference = value_reference(ex)
     except tensorlang.TensorLangError as exc:
         yield ex.line_of("compute"), "error", f"`compute` cannot be computed: {exc}"
+        return
+    drawn = "params" in ex.key_lines  # a variant: its [params] were put in
+    if not bool(reference.isfinite().all()):
+        yield (
+            ex.line_of("params") if drawn else ex.line_of("compute"),
+            "error",
+            f"`compute` gives {reference.tolist()} here, not a finite number: "
+            + (
+                "exclude these numbers with `not = [...]` in [params], or a `where` condition"
+                if drawn
+                else "no learner could answer it"
+            ),
+        )
 
 
 def _reference_answers(ex: Exercise) -> list[str]:
     from .. import tensorlang
+    from ..checking.value import cached_value_reference
     from ..draws import Variant
 
     try:
+        if not bool(cached_value_reference(ex).isfinite().all()):
+            return []  # reported by _problems, in words for an author
         return [_reference(Variant(0, {}, ex)) or ""]
     except tensorlang.TensorLangError:
         return []  # reported by _problems
