@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercise", metavar="LESSON/EXERCISE", required=True)
     p.add_argument("--variant", type=int, default=0, metavar="K")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--full", action="store_true", help="also the hints, solution and feedback")
+    p.add_argument("--count", action="store_true", help="how many distinct variants there are")
+    p.add_argument("--learner", metavar="ID", help="the variant this learner id sees")
+    p.add_argument("--round", type=int, default=0, metavar="R", help="with --learner: their round")
+    p.add_argument("--name", metavar="NAME", help="with --class: the variant this learner sees")
+    p.add_argument("--class", dest="class_dir", type=Path, metavar="DIR", help="a class directory")
 
     p = sub.add_parser("progress", help="show or reset the learner's progress")
     p.add_argument("--json", action="store_true")

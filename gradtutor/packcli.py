@@ -27,7 +27,8 @@ def load_one_pack(command: str, args: argparse.Namespace) -> Any:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """`gradtutor show --pack DIR --exercise LESSON/EXERCISE [--variant K] [--json]`."""
+    """`gradtutor show --pack DIR --exercise LESSON/EXERCISE [--variant K | --learner ID
+    [--round R] | --name NAME --class DIR] [--full] [--count] [--json]`."""
     from .core.kinds import kind_of
     from .core.mathlang import LanguageError
     from .core.mathtext import plain_math
@@ -45,31 +46,112 @@ def cmd_show(args: argparse.Namespace) -> int:
     exercise = lesson.exercise(exercise_id) if lesson is not None else None
     if exercise is None:
         return usage_error("show", f"no exercise {args.exercise} in {pack.path}")
+    chosen = _learners_variant(args, pack.id, lesson_id, exercise)
+    if isinstance(chosen, str):
+        return usage_error("show", chosen)
+    k, whose = chosen if chosen is not None else (args.variant, None)
     try:
-        variant = variant_of(exercise, args.variant)
+        variant = variant_of(exercise, k)
     except (DrawError, LanguageError) as exc:
-        print(f"gradtutor show: variant {args.variant} cannot be made: {exc}", file=sys.stderr)
+        print(f"gradtutor show: variant {k} cannot be made: {exc}", file=sys.stderr)
         return EXIT_USAGE
     options = variant.shown_options()
-    doc = {
-        "variant": args.variant,
+    doc: dict[str, Any] = {
+        "variant": k,
         "params": variant.params,
         "prompt": variant.exercise.prompt,
         "options": options if kind_of(variant.exercise).chooses else None,
     }
     # beyond the contract's four keys: what graders need of this kind (a function, wrt)
     doc.update(kind_of(variant.exercise).shown_fields(variant.exercise))
+    fixed = variant.exercise
+    if args.full:
+        doc["hints"] = list(fixed.hints)
+        doc["solution"] = fixed.solution
+        doc["feedback"] = [{"match": f.match, "message": f.message} for f in fixed.feedback]
+    if args.count:
+        doc["variants"] = _variant_count(exercise)
+    if whose:
+        doc["learner"] = whose
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
         return EXIT_OK
-    print(f"{args.exercise} · {exercise.kind} · variant {args.variant}")
+    print(f"{args.exercise} · {exercise.kind} · variant {k}" + (f" · {whose}" if whose else ""))
     if variant.params:
         print(variant.params_text())
     print()
     print(plain_math(variant.exercise.prompt))
     for i, text in enumerate(options, 1):
         print(f"  {i}. {plain_math(text)}")
+    if args.full:
+        for i, hint in enumerate(fixed.hints, 1):
+            print(f"\nHint {i}: {plain_math(hint)}")
+        if fixed.solution:
+            print(f"\nSolution: {plain_math(fixed.solution)}")
+        for fb in fixed.feedback:
+            print(f"\nFeedback for {fb.match}: {plain_math(fb.message)}")
+    if args.count:
+        count = doc["variants"]
+        print(f"\nDistinct variants: {count}")
     return EXIT_OK
+
+
+def _variant_count(exercise: Any) -> int | str:
+    """How many distinct variants an exercise has: its parameter combinations (`where`
+    applied), the orders of a choice's options, or "unlimited" for a practice block."""
+    import math
+
+    from .core.kinds import kind_of
+    from .core.params import count_variants
+
+    if kind_of(exercise).make_variant is not None:
+        return "unlimited"
+    orders = math.factorial(len(getattr(exercise, "options", ()))) or 1
+    if not exercise.params:
+        return orders
+    count = count_variants(exercise.params, exercise.where)
+    return f"more than {100_000:,}" if count is None else count * orders
+
+
+def _learners_variant(
+    args: argparse.Namespace, pack_id: str, lesson_id: str, exercise: Any
+) -> tuple[int, str] | str | None:
+    """The variant a given learner sees (their id and round, or their name in a class
+    directory, whose progress gives both); None without either; a message on misuse."""
+    from .core.variants import learner_k
+
+    if args.learner is not None:
+        if args.name is not None:
+            return "give --learner ID or --name NAME --class DIR, not both"
+        if args.round < 0:
+            return "--round is a whole number from 0"
+        return learner_k(
+            exercise, args.learner, args.round
+        ), f"learner {args.learner}, round {args.round}"
+    if args.name is None:
+        return None
+    if args.class_dir is None:
+        return "--name needs --class DIR (the class directory of `gradtutor serve`)"
+    from .core.classroom import ClassError, ClassRoom, fold_name
+    from .core.progress import Progress, upgraded
+    from .core.safefile import read_json
+
+    room = ClassRoom(args.class_dir)
+    homes = {fold_name(name): (name, home) for name, home in room.members()}
+    found = homes.get(fold_name(args.name))
+    if found is None:
+        return f"no learner named {args.name!r} in {args.class_dir}"
+    name, home = found
+    try:
+        document = upgraded(read_json(home / "progress.json"))
+    except (OSError, ValueError, ClassError):
+        document = None
+    if document is None:
+        return f"{name} has no readable progress yet in {args.class_dir}"
+    progress = Progress(document)
+    record = progress.exercise(pack_id, lesson_id, exercise.id)
+    k = learner_k(exercise, progress.learner, record.round, record.depth)
+    return k, f"{name}, round {record.round}"
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -370,3 +370,58 @@ def test_a_first_edition_learner_keeps_every_completed_lesson(tmp_path):
         assert states[lesson].status == "done", lesson
     assert states["sgd"].status == "in progress"  # it was open then; open now
     assert states["gradient-check"].status == "open"
+
+
+def test_show_full_count_and_a_learners_own_variant(tmp_path):
+    """Third edition, item 12: hints, solution and feedback of a variant; how many
+    distinct variants there are; and what one learner (by id, or by name in a class)
+    sees, the same numbers the tutor shows them."""
+    from gradtutor.core.classroom import ClassRoom
+    from gradtutor.core.packs import load_pack
+    from gradtutor.core.progress import ProgressStore
+    from gradtutor.core.variants import learner_k, variant_of
+
+    ref = "chain-rule/square-of-line"
+    full = json.loads(
+        run_cli(
+            "show", "--pack", "lessons", "--exercise", ref, "--full", "--count", "--json"
+        ).stdout
+    )
+    assert full["hints"] and full["solution"] and full["feedback"][0]["match"]
+    assert full["variants"] == 16  # a in 2..5, b in 1..4: counted, not guessed
+    exercise = load_pack(ROOT / "lessons").pack.lesson("chain-rule").exercise("square-of-line")
+    by_id = json.loads(
+        run_cli("show", "--pack", "lessons", "--exercise", ref, "--learner", "abc", "--json").stdout
+    )
+    assert by_id["params"] == variant_of(exercise, learner_k(exercise, "abc", 0)).params
+    room = ClassRoom(tmp_path / "class")
+    home = room.sign_in("Grace Hopper", "2468").home
+    store = ProgressStore(home)
+    store.record_reveal("backprop-from-scratch", "chain-rule", "square-of-line")
+    _, began = store.fresh_variant("backprop-from-scratch", "chain-rule", "square-of-line")
+    assert began  # round 1
+    learner = store.load().learner
+    by_name = json.loads(
+        run_cli(
+            "show",
+            "--pack",
+            "lessons",
+            "--exercise",
+            ref,
+            "--name",
+            "grace hopper",
+            "--class",
+            str(tmp_path / "class"),
+            "--json",
+        ).stdout
+    )
+    assert by_name["variant"] == learner_k(exercise, learner, 1)
+    assert by_name["learner"] == "Grace Hopper, round 1"
+    assert (
+        json.loads(
+            run_cli(
+                "show", "--pack", "lessons", "--exercise", "chain-rule/order", "--count", "--json"
+            ).stdout
+        )["variants"]
+        == 6
+    )  # three options: 3! orders

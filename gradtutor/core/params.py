@@ -72,3 +72,59 @@ def acceptance(
     if not where:
         return 1.0
     return sum(holds(where, draw_once(params, rng)) for _ in range(tries)) / tries
+
+
+COUNT_LIMIT = 100_000
+"""Parameter spaces larger than this are not enumerated: `count_variants` says "more"."""
+
+
+def _support(p: Param) -> list[int | float] | None:
+    """Every value one entry of `p` can take (None: too many to list)."""
+    if p.form == "int":
+        if p.high - p.low + 1 > COUNT_LIMIT:
+            return None
+        values: list[int | float] = list(range(int(p.low), int(p.high) + 1))
+    elif p.form == "real":
+        step = 10.0**-p.digits
+        n = int(round((p.high - p.low) / step)) + 1
+        if n > COUNT_LIMIT:
+            return None
+        values = sorted({round(p.low + i * step, p.digits) + 0.0 for i in range(n)})
+    else:
+        values = list(dict.fromkeys(p.choices))
+    return [v for v in values if v not in p.exclude]
+
+
+def count_variants(params: Sequence[Param], where: Sequence[str]) -> int | None:
+    """How many distinct sets of numbers an exercise can draw (`where` applied), or None
+    when there are more than COUNT_LIMIT to look at."""
+    import itertools
+    import math
+
+    supports = []
+    for p in params:
+        one = _support(p)
+        if one is None:
+            return None
+        entries = math.prod(p.shape) if p.shape else 1
+        supports.append((p, one, entries))
+    total = math.prod(len(one) ** entries for _, one, entries in supports)
+    if total > COUNT_LIMIT:
+        return None
+    if not where:
+        return total
+
+    def shaped(values: tuple[int | float, ...], shape: Sequence[int]) -> Value:
+        if not shape:
+            return values[0]
+        size = len(values) // shape[0]
+        return [shaped(values[i * size : (i + 1) * size], shape[1:]) for i in range(shape[0])]
+
+    count = 0
+    axes = [itertools.product(one, repeat=entries) for _, one, entries in supports]
+    for combination in itertools.product(*[list(a) for a in axes]):
+        values = {
+            p.name: shaped(c, p.shape) for (p, _, _), c in zip(supports, combination, strict=True)
+        }
+        count += holds(where, values)
+    return count
