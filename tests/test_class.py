@@ -172,7 +172,12 @@ async def test_the_tutor_remembers_a_wrong_answer_with_its_feedback(isolated_hom
     record = json.loads((isolated_home / "progress.json").read_text())["packs"]["format-tour"]
     mistakes = record["lessons"]["derivatives"]["exercises"]["square"]["mistakes"]
     assert mistakes == [
-        {"answer": "x", "feedback": "Bring the exponent down as a factor: $2x$.", "diagnosis": None}
+        {
+            "answer": "x",
+            "feedback": "Bring the exponent down as a factor: $2x$.",
+            "diagnosis": None,
+            "key": "feedback:x",  # third edition: the entry that fired, for the report
+        }
     ]
 
 
@@ -276,9 +281,13 @@ def test_a_report_over_a_class_and_an_export_merges_the_same_learner(tmp_path, m
     assert (square.tried, square.solved, square.first_attempt) == (3, 3, 1)
     assert square.wrong["x"] == 2 and square.said["Bring it down."] == 2
     assert square.median_attempts == 2
-    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
-    assert list(rows[0])[:6] == [
+    text = to_csv(report)
+    assert text.startswith("\ufeff")  # a byte-order mark: spreadsheets read it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert list(rows[0])[:8] == [
+        "id",
         "learner",
+        "last_active",
         "lessons_completed",
         "solved",
         "revealed",
@@ -286,6 +295,7 @@ def test_a_report_over_a_class_and_an_export_merges_the_same_learner(tmp_path, m
         "hints",
     ]
     assert "solved:format-tour" in rows[0] and [r["solved"] for r in rows] == ["1", "1", "1"]
+    assert [r["format-tour/derivatives/square"] for r in rows] == ["solved"] * 3
     html = to_html(report)
     assert "<svg" in html and "<script" not in html and "http" not in html.replace("xmlns", "")
     assert "<code>x</code> ×2" in html
@@ -362,3 +372,62 @@ def test_serve_says_when_it_cannot_listen(tmp_path):
         result = run_cli("serve", "--class", str(tmp_path), "--port", str(port))
     assert result.returncode == 2 and "cannot listen" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_report_groups_mistakes_by_what_fired_and_draws_a_grid_in_pack_order(tmp_path):
+    """Third edition, items 1-4: wrong answers with different drawn numbers group under
+    the feedback entry (or diagnosis kind) that fired; mistakes from before keys group by
+    their text with the numbers masked; the grid follows the pack's order, found from
+    where the learners opened it; who has not been seen for a week is named."""
+    import os
+    import time
+
+    from gradtutor.core.session import diagnosis_kind
+
+    room = ClassRoom(tmp_path / "class")
+    pack_dir = str(PACKS / "valid")
+    answers = {"Ada": "3x^2", "Bob": "5x^4", "Cy": "7x^6"}  # three learners, three numbers
+    for name, answer in answers.items():
+        store = ProgressStore(room.sign_in(name, "1234").home)
+        store.set_last("format-tour", "derivatives", pack_dir)
+        store.record_answer(
+            "format-tour",
+            "derivatives",
+            "square",
+            False,
+            mistake=(answer, f"Bring {answer[0]} down.", None, "feedback:x^(n - 1)"),
+        )
+    old = ProgressStore(room.sign_in("Dee", "1234").home)
+    old.record_answer(
+        "format-tour", "derivatives", "square", False, mistake=("2", None, "off by 3.5")
+    )
+    old.record_answer("format-tour", "derivatives", "grad-at-5", True)
+    ProgressStore(room.sign_in("Eve", "1234").home).record_answer(
+        "format-tour", "derivatives", "square", False, mistake=("9", None, "off by 12.25")
+    )
+    week_ago = time.time() - 8 * 86_400
+    os.utime(room.home_of("Eve") / "progress.json", (week_ago, week_ago))
+    report = build([tmp_path / "class"])  # no --pack: found from where they opened it
+    (square,) = [s for s in report.exercises if s.exercise == "square"]
+    assert square.groups["feedback:x^(n - 1)"] == 3
+    assert len(square.examples["feedback:x^(n - 1)"]) == 2  # one or two examples
+    masked = [g for g in square.groups if g.startswith("text:")]
+    assert len(masked) == 1 and square.groups[masked[0]] == 2  # 3.5 and 12.25: one group
+    from gradtutor.core.packs import load_pack
+
+    pack = load_pack(PACKS / "valid").pack
+    in_pack_order = [f"{le.id}/{ex.id}" for le in pack.lessons for ex in le.exercises]
+    assert [f"{s.lesson}/{s.exercise}" for s in report.columns] == in_pack_order
+    assert "chain-rule/sign" in [f"{s.lesson}/{s.exercise}" for s in report.untried]
+    text = to_csv(report).removeprefix("\ufeff")
+    rows = {r["learner"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert rows["Dee"]["format-tour/derivatives/grad-at-5"] == "solved"
+    assert rows["Dee"]["format-tour/derivatives/square"] == "tried"
+    assert rows["Ada"]["format-tour/chain-rule/sign"] == ""
+    assert "done:format-tour/derivatives" in rows["Ada"] and rows["Ada"]["last_active"]
+    html = to_html(report)
+    assert "Not seen for a week: Eve" in html and "Who is where" in html
+    assert "background:#3a8f4a" in html  # a solved cell, coloured
+    assert diagnosis_kind("right shape, but 0.1429 times the gradient. More.") == (
+        "right shape, but # times the gradient."
+    )

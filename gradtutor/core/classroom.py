@@ -572,6 +572,8 @@ class Export:
     checksum: str | None = None
     """None: an export of format version 1, made before exports had one."""
     checksum_ok: bool = True
+    exported: str = ""
+    """When it was exported (`YYYY-MM-DDTHH:MM:SSZ`), as the file says."""
 
 
 def read_export(path: Path) -> tuple[str, dict[str, Any]]:
@@ -623,4 +625,5 @@ def read_export_file(path: Path) -> Export:
         safe_text(learner_id) if isinstance(learner_id, str) else None,
         checksum,
         ok,
+        safe_text(data["exported"], 40) if isinstance(data.get("exported"), str) else "",
     )

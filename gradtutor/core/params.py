@@ -108,7 +108,7 @@ def count_variants(params: Sequence[Param], where: Sequence[str]) -> int | None:
             return None
         entries = math.prod(p.shape) if p.shape else 1
         supports.append((p, one, entries))
-    total = math.prod(len(one) ** entries for _, one, entries in supports)
+    total: int = math.prod(len(one) ** entries for _, one, entries in supports)
     if total > COUNT_LIMIT:
         return None
     if not where:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ class Learner:
     progress: dict[str, Any]
     learner_id: str = ""
     """The roster id (from the roster, or carried by an export)."""
+    last_active: str = ""
+    """When the learner's progress last changed (`YYYY-MM-DD HH:MM`, UTC), as far as the
+    sources tell: a class directory's file time, an export's own time."""
 
 
 @dataclass
@@ -54,6 +58,12 @@ class ExerciseStats:
     revealed: int = 0
     wrong: Counter[str] = field(default_factory=Counter)
     said: Counter[str] = field(default_factory=Counter)
+    groups: Counter[str] = field(default_factory=Counter)
+    """Wrong answers by what fired (a [[feedback]] entry or a kind of diagnosis)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """What each group said, as one learner read it."""
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    """Up to two example answers per group."""
 
     @property
     def median_attempts(self) -> float | None:
@@ -69,6 +79,16 @@ class Report:
     exercises: list[ExerciseStats]
     packs: list[str]
     warnings: list[str]
+    columns: list[ExerciseStats] = field(default_factory=list)
+    """Every exercise of the packs the learners used, in the pack's order (the grid's
+    columns), tried or not."""
+    lessons: list[tuple[str, str, str]] = field(default_factory=list)
+    """(pack, lesson id, title) of every lesson, in order."""
+
+    @property
+    def untried(self) -> list[ExerciseStats]:
+        """Exercises nobody tried."""
+        return [s for s in self.columns if s.tried == 0]
 
 
 def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
@@ -118,6 +138,7 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
                     warnings.append(f"{home / 'progress.json'}: unreadable; {name} skipped")
                     continue
                 add(name, progress, str(path))
+                _seen(found[fold_name(safe_text(name))], _file_time(home / "progress.json"))
         else:
             try:
                 export = read_export_file(path)
@@ -136,10 +157,28 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
             add(export.name, export.progress, str(path))
             if export.learner_id:
                 ids[fold_name(safe_text(export.name))] = export.learner_id
+            if export.exported:
+                _seen(
+                    found[fold_name(safe_text(export.name))], export.exported.replace("T", " ")[:16]
+                )
     for key, learner_id in ids.items():
         found[key].learner_id = learner_id
     learners = sorted(found.values(), key=lambda le: fold_name(le.name))
     return learners, warnings
+
+
+def _seen(learner: Learner, when: str) -> None:
+    if when > learner.last_active:
+        learner.last_active = when
+
+
+def _file_time(path: Path) -> str:
+    import time
+
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.gmtime(path.stat().st_mtime))
+    except OSError:
+        return ""
 
 
 def _read_progress(path: Path) -> dict[str, Any] | None:
@@ -172,7 +211,9 @@ def build(paths: list[Path], pack_dirs: list[Path] | None = None) -> Report:
     the learners touched), then any others by id."""
     learners, warnings = gather(paths)
     stats: dict[tuple[str, str, str], ExerciseStats] = {}
-    for pack in _packs(pack_dirs or []):
+    used = {p for le in learners for p in le.progress.get("packs", {})}
+    loaded = _packs(list(pack_dirs or []) + _opened_from(learners), used)
+    for pack in loaded:
         for lesson in pack.lessons:
             for ex in lesson.exercises:
                 title = f"{lesson.title}: exercise {lesson.exercises.index(ex) + 1}"
@@ -197,24 +238,72 @@ def build(paths: list[Path], pack_dirs: list[Path] | None = None) -> Report:
             for mistake in record.get("mistakes", []):
                 if not isinstance(mistake, dict):
                     continue
-                if isinstance(mistake.get("answer"), str) and mistake["answer"]:
-                    entry.wrong[safe_text(mistake["answer"], 200)] += 1
+                answer = mistake.get("answer")
+                if isinstance(answer, str) and answer:
+                    entry.wrong[safe_text(answer, 200)] += 1
                 said = mistake.get("feedback") or mistake.get("diagnosis")
                 if isinstance(said, str) and said:
                     entry.said[safe_text(said, 500)] += 1
+                group = _group_of(mistake)
+                if group is not None:
+                    entry.groups[group] += 1
+                    entry.labels.setdefault(group, safe_text(str(said or group), 300))
+                    examples = entry.examples.setdefault(group, [])
+                    if isinstance(answer, str) and answer and len(examples) < 2:
+                        if safe_text(answer, 200) not in examples:
+                            examples.append(safe_text(answer, 200))
     exercises = [s for k, s in stats.items() if k in touched]
     packs = sorted({k[0] for k in touched})
-    return Report(learners, exercises, packs, warnings)
+    known = {p.id for p in loaded}
+    columns = [s for k, s in stats.items() if k[0] in known or k in touched]
+    lessons = [(p.id, le.id, le.title) for p in loaded for le in p.lessons if p.id in packs]
+    return Report(learners, exercises, packs, warnings, columns, lessons)
 
 
-def _packs(pack_dirs: list[Path]) -> list[Any]:
+def _group_of(mistake: dict[str, Any]) -> str | None:
+    """What a mistake is grouped by: its key (third edition), else, for mistakes recorded
+    before, its feedback (or diagnosis) with the numbers masked."""
+    key = mistake.get("key")
+    if isinstance(key, str) and key:
+        return safe_text(key, 300)
+    said = mistake.get("feedback") or mistake.get("diagnosis")
+    if not isinstance(said, str) or not said:
+        return None
+    return "text:" + _MASK.sub("#", safe_text(said, 300))
+
+
+_MASK = re.compile(r"[-−]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?")
+
+
+def _opened_from(learners: list[Learner]) -> list[Path]:
+    """Where the learners' tutors opened their packs from (existing pack directories)."""
+    found: list[Path] = []
+    for learner in learners:
+        for pack in learner.progress.get("packs", {}).values():
+            where = pack.get("opened_from") if isinstance(pack, dict) else None
+            if isinstance(where, str) and len(where) < 4_096:
+                path = Path(where)
+                try:
+                    if (path / "pack.toml").is_file() and path not in found:
+                        found.append(path)
+                except (OSError, ValueError):
+                    continue
+    return found
+
+
+def _packs(pack_dirs: list[Path], used: set[str] | None = None) -> list[Any]:
+    """The packs in `pack_dirs` (those the learners used, when `used` is given), each id
+    once, in the order given."""
     from .packs import load_pack
 
-    out = []
+    out: list[Any] = []
     for directory in pack_dirs:
         result = load_pack(directory)
-        if result.pack is not None:
-            out.append(result.pack)
+        pack = result.pack
+        if pack is None or any(p.id == pack.id for p in out):
+            continue
+        if used is None or pack.id in used:
+            out.append(pack)
     return out
 
 
@@ -239,18 +328,57 @@ def learner_row(learner: Learner, packs: list[str]) -> dict[str, Any]:
     return row
 
 
+def cell(learner: Learner, stats: ExerciseStats) -> tuple[str, int]:
+    """One learner × exercise: (`solved`, `revealed`, `tried` or "", attempts); solved
+    wins over revealed."""
+    record = (
+        learner.progress.get("packs", {})
+        .get(stats.pack, {})
+        .get("lessons", {})
+        .get(stats.lesson, {})
+        .get("exercises", {})
+        .get(stats.exercise)
+    )
+    if not isinstance(record, dict):
+        return "", 0
+    attempts = int(record.get("attempts", 0) or 0)
+    if record.get("solved"):
+        return "solved", attempts
+    if record.get("revealed"):
+        return "revealed", attempts
+    if attempts or record.get("hints"):
+        return "tried", attempts
+    return "", 0
+
+
+def lesson_done(learner: Learner, pack: str, lesson: str) -> bool:
+    """Whether the learner completed a lesson."""
+    record = learner.progress.get("packs", {}).get(pack, {}).get("lessons", {}).get(lesson, {})
+    return isinstance(record, dict) and bool(record.get("completed"))
+
+
 def to_csv(report: Report) -> str:
-    """One row per learner: learner, lessons_completed, solved, revealed, attempts,
-    hints, then solved per pack."""
+    """One row per learner, for a spreadsheet or a gradebook: UTF-8 with a byte-order
+    mark; `id, learner, last_active, lessons_completed, solved, revealed, attempts,
+    hints`, then `done:PACK/LESSON` (0/1) per lesson, `PACK/LESSON/EXERCISE` (solved,
+    revealed, tried or empty) per exercise, and `solved:PACK` per pack."""
     out = io.StringIO()
-    columns = ["learner", "lessons_completed", "solved", "revealed", "attempts", "hints"]
-    columns += [f"solved:{p}" for p in report.packs]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
+    head = ["id", "learner", "last_active", "lessons_completed", "solved", "revealed"]
+    head += ["attempts", "hints"]
+    lessons = [f"done:{p}/{le}" for p, le, _ in report.lessons]
+    exercises = [f"{s.pack}/{s.lesson}/{s.exercise}" for s in report.columns]
+    packs = [f"solved:{p}" for p in report.packs]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(head + lessons + exercises + packs)
     for learner in report.learners:
-        row = learner_row(learner, report.packs)
-        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
-    return out.getvalue()
+        totals = learner_row(learner, report.packs)
+        row: list[Any] = [learner.learner_id, learner.name, learner.last_active]
+        row += [totals[k] for k in ("lessons_completed", "solved", "revealed", "attempts", "hints")]
+        row += [int(lesson_done(learner, p, le)) for p, le, _ in report.lessons]
+        row += [cell(learner, s)[0] for s in report.columns]
+        row += [totals[f"solved:{p}"] for p in report.packs]
+        writer.writerow([spreadsheet_safe(v) for v in row])
+    return "\ufeff" + out.getvalue()
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -269,15 +397,31 @@ def _top(counter: Counter[str]) -> list[tuple[str, int]]:
     return counter.most_common(TOP)
 
 
+_CELL_COLOURS = {"solved": "#3a8f4a", "revealed": "#d9a521", "tried": "#c8d4f0", "": "#fff"}
+_CELL_MARKS = {"solved": "✓", "revealed": "◐", "tried": "·", "": ""}
+
+
+def stale_learners(report: Report, now: float | None = None, days: int = 7) -> list[Learner]:
+    """Learners not seen for `days` days (those whose last activity is known)."""
+    import time
+
+    cutoff = time.strftime(
+        "%Y-%m-%d %H:%M", time.gmtime((now if now is not None else time.time()) - days * 86_400)
+    )
+    return [le for le in report.learners if le.last_active and le.last_active < cutoff]
+
+
 def to_html(report: Report) -> str:
     """One self-contained page: inline styles, inline SVG, no script, no external URL."""
     e = html.escape
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>gradtutor: class report</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:70em}"
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:90em}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;"
         "text-align:left;vertical-align:top}th{background:#f0f0f5}td.n{text-align:right}"
+        "td.c{text-align:center;min-width:1.6em;padding:.2em}th.v{writing-mode:vertical-rl;"
+        "font-weight:normal;font-size:.85em}"
         "h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em}.warn{color:#a50}"
         "code{background:#f4f4f4;padding:0 .2em}</style></head><body>",
         "<h1>Class report</h1>",
@@ -286,39 +430,83 @@ def to_html(report: Report) -> str:
     ]
     for warning in report.warnings:
         parts.append(f"<p class='warn'>⚠ {e(warning)}</p>")
+    stale = stale_learners(report)
+    if stale:
+        names = ", ".join(f"{e(le.name)} (last {e(le.last_active)})" for le in stale)
+        parts.append(f"<p class='warn'>Not seen for a week: {names}</p>")
     parts.append(_svg_chart(report))
+    parts.append(_html_grid(report))
     parts.append(
-        "<h2>Learners</h2><table><tr><th>learner</th><th>lessons completed</th>"
-        "<th>solved</th><th>revealed</th><th>attempts</th><th>hints</th>"
+        "<h2>Learners</h2><table><tr><th>id</th><th>learner</th><th>last active</th>"
+        "<th>lessons completed</th><th>solved</th><th>revealed</th><th>attempts</th><th>hints</th>"
     )
     parts += [f"<th>solved: {e(p)}</th>" for p in report.packs]
     parts.append("</tr>")
     for learner in report.learners:
         row = learner_row(learner, report.packs)
-        cells = [f"<td>{e(row['learner'])}</td>"]
+        cells = [
+            f"<td>{e(learner.learner_id)}</td><td>{e(row['learner'])}</td>"
+            f"<td>{e(learner.last_active)}</td>"
+        ]
         cells += [f"<td class='n'>{row[k]}</td>" for k in list(row)[1:]]
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append(
         "</table><h2>Exercises</h2><table><tr><th>exercise</th><th>tried</th>"
         "<th>solved</th><th>at the first attempt</th><th>median attempts</th>"
         "<th>hints</th><th>revealed</th><th>common wrong answers</th>"
-        "<th>feedback that fired most</th></tr>"
+        "<th>what went wrong, by what fired</th></tr>"
     )
     for s in report.exercises:
         median = "" if s.median_attempts is None else f"{s.median_attempts:g}"
-        wrong = "<br>".join(f"<code>{e(a)}</code> ×{n}" for a, n in _top(s.wrong))
-        said = "<br>".join(f"{e(m)} ×{n}" for m, n in _top(s.said))
+        groups = "<br>".join(
+            f"×{n} {e(s.labels.get(g, g))}"
+            + (
+                " (" + ", ".join(f"<code>{e(x)}</code>" for x in s.examples.get(g, [])) + ")"
+                if s.examples.get(g)
+                else ""
+            )
+            for g, n in _top(s.groups)
+        )
         name = f"{e(s.lesson)}/{e(s.exercise)}" + (
             f"<br><small>{e(s.title)}</small>" if s.title else ""
         )
+        wrong = "<br>".join(f"<code>{e(a)}</code> ×{n}" for a, n in _top(s.wrong))
         parts.append(
             f"<tr><td>{name}</td><td class='n'>{s.tried}</td><td class='n'>{s.solved}</td>"
             f"<td class='n'>{s.first_attempt}</td><td class='n'>{median}</td>"
             f"<td class='n'>{s.hints}</td><td class='n'>{s.revealed}</td><td>{wrong}</td>"
-            f"<td>{said}</td></tr>"
+            f"<td>{groups}</td></tr>"
         )
-    parts.append("</table><p><small>Made by gradtutor report.</small></p></body></html>")
+    parts.append("</table>")
+    if report.untried:
+        listed = ", ".join(f"{e(s.lesson)}/{e(s.exercise)}" for s in report.untried)
+        parts.append(f"<h2>Nobody tried yet</h2><p>{listed}</p>")
+    parts.append("<p><small>Made by gradtutor report.</small></p></body></html>")
     return "\n".join(parts)
+
+
+def _html_grid(report: Report) -> str:
+    """Learners × exercises, one coloured cell each, attempts beside the mark."""
+    e = html.escape
+    if not report.columns or not report.learners:
+        return ""
+    out = [
+        "<h2>Who is where</h2><p><small>✓ solved · ◐ shown (revealed) · · tried; the "
+        "number is attempts</small></p><table><tr><th>learner</th>"
+    ]
+    out += [f"<th class='v'>{e(s.lesson)}/{e(s.exercise)}</th>" for s in report.columns]
+    out.append("</tr>")
+    for learner in report.learners:
+        out.append(f"<tr><td>{e(learner.name)}</td>")
+        for s in report.columns:
+            state, attempts = cell(learner, s)
+            mark = _CELL_MARKS[state] + (str(attempts) if state and attempts else "")
+            out.append(
+                f"<td class='c' style='background:{_CELL_COLOURS[state]}' title='{e(state or 'not tried')}'>{mark}</td>"
+            )
+        out.append("</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def _svg_chart(report: Report) -> str:
@@ -392,4 +580,58 @@ def to_text_tables(report: Report) -> Any:
             Text("\n".join(f"{safe_text(m, 60)} ×{n}" for m, n in _top(s.said))),
         )
     notes = [Text(f"⚠ {safe_text(w, 2_000)}", style="yellow") for w in report.warnings]
-    return Group(*notes, people, work)
+    return Group(*notes, people, _text_grid(report), work, _text_groups(report))
+
+
+def _text_grid(report: Report) -> Any:
+    """Learners × exercises in the terminal: columns numbered, a key below."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(
+        title="Who is where (✓ solved · ◐ shown · · tried; attempts beside)", title_justify="left"
+    )
+    grid.add_column("learner")
+    grid.add_column("last active")
+    for i, _ in enumerate(report.columns, 1):
+        grid.add_column(str(i), justify="center")
+    styles = {"solved": "green", "revealed": "yellow", "tried": "cyan", "": ""}
+    for learner in report.learners:
+        cells = []
+        for s in report.columns:
+            state, attempts = cell(learner, s)
+            mark = _CELL_MARKS[state] + (str(attempts) if state and attempts else "")
+            cells.append(Text(mark, style=styles[state]))
+        grid.add_row(Text(learner.name), learner.last_active, *cells)
+    key = Text(
+        "  ".join(f"{i}={s.lesson}/{s.exercise}" for i, s in enumerate(report.columns, 1)),
+        style="dim",
+    )
+    untried = Text(
+        "Nobody tried yet: " + ", ".join(f"{s.lesson}/{s.exercise}" for s in report.untried)
+        if report.untried
+        else ""
+    )
+    return Group(grid, key, untried)
+
+
+def _text_groups(report: Report) -> Any:
+    """The mistakes of each exercise, grouped by what fired, with examples."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="What went wrong, by what fired", title_justify="left")
+    table.add_column("exercise", overflow="fold")
+    table.add_column("n", justify="right")
+    table.add_column("said", overflow="fold")
+    table.add_column("examples", overflow="fold")
+    for s in report.exercises:
+        for group, n in _top(s.groups):
+            table.add_row(
+                Text(safe_text(f"{s.lesson}/{s.exercise}", 200)),
+                str(n),
+                Text(safe_text(s.labels.get(group, group), 300)),
+                Text(", ".join(s.examples.get(group, []))),
+            )
+    return table

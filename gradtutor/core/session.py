@@ -21,6 +21,7 @@ from .packs import Exercise, PracticeExercise
 from .progress.commands import (
     ExerciseAddress,
     FreshVariant,
+    Mistake,
     NextPractice,
     ProgressCommand,
     RecordAnswer,
@@ -239,10 +240,18 @@ class ExerciseSession:
             return refused
         return self.judge(answer, self.check(answer))
 
-    def _mistake(self, verdict: Verdict) -> tuple[str, str | None, str | None] | None:
+    def _mistake(self, verdict: Verdict) -> Mistake | None:
         if verdict.correct:
             return None
-        return verdict.mistake(kind_of(self.exercise).mistake_text(self.exercise, verdict))
+        answer, feedback, diagnosis = verdict.mistake(
+            kind_of(self.exercise).mistake_text(self.exercise, verdict)
+        )
+        return (
+            answer,
+            feedback,
+            diagnosis,
+            mistake_key(self.exercise, self.fixed, feedback, diagnosis),
+        )
 
     def saved(self, saved: Saved) -> None:
         """A command of this exercise was saved: take in what it decided."""
@@ -325,6 +334,30 @@ class ExerciseSession:
         except Exception:  # the solution text is a nicety; never fail on it
             pass
         return "**Solution.** " + "\n\n".join(parts) if parts else ""
+
+
+def mistake_key(
+    authored: Exercise, fixed: Exercise, feedback: str | None, diagnosis: str | None
+) -> str | None:
+    """What fired for a wrong answer, the same for every learner whatever their numbers:
+    `feedback:ID` (the entry's `id`, or its match as authored) or `diagnosis:KIND` (the
+    diagnosis's first clause with its numbers masked)."""
+    if feedback is not None:
+        for shown, entry in zip(fixed.feedback, authored.feedback, strict=False):
+            if shown.message == feedback:
+                return entry.key
+    if diagnosis:
+        return "diagnosis:" + diagnosis_kind(diagnosis)
+    return None
+
+
+def diagnosis_kind(text: str) -> str:
+    """A diagnosis without the numbers that differ between learners: its first sentence,
+    numbers masked (`right shape, but # times the gradient`)."""
+    import re
+
+    first = re.split(r"(?<=[.:?!])\s", text.strip(), maxsplit=1)[0]
+    return re.sub(r"[-−]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?", "#", first)[:200]
 
 
 def accepted_programs(progress: Progress, exercise: Exercise) -> dict[str, str]:

@@ -24,7 +24,7 @@ from . import paramlang
 from .draws import Variant, digest, variant_rng, variant_seed
 from .kinds import kind_of
 from .kinds.derivative import substitute
-from .packs import Exercise, Feedback
+from .packs import Exercise
 from .paramlang import Value
 from .params import draw
 
@@ -93,6 +93,7 @@ def _fixed(ex: Exercise, values: dict[str, Value], rng: random.Random) -> Exerci
         **fixing.changes,
     )
     changes["feedback"] = tuple(
-        Feedback(fixing.match(fb.match), text(fb.message), fb.line) for fb in ex.feedback
+        dataclasses.replace(fb, match=fixing.match(fb.match), message=text(fb.message))
+        for fb in ex.feedback
     )
     return dataclasses.replace(ex, **changes)  # type: ignore[arg-type]

@@ -67,6 +67,7 @@ def _reference_answers(ex: Exercise) -> list[str]:
     from ..checking.value import cached_value_reference
     from ..draws import Variant
 
+    assert isinstance(ex, ValueExercise)
     try:
         if not bool(cached_value_reference(ex).isfinite().all()):
             return []  # reported by _problems, in words for an author

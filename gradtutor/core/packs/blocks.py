@@ -144,7 +144,9 @@ def _feedback(entries: list[dict[str, Any]], reader: TableReader) -> tuple[Feedb
         sub = _sub_reader(reader, "feedback", i, f"[[feedback]] number {i + 1}")
         values = sub.read(entry, keys)
         if {"match", "message"} <= values.keys():
-            out.append(Feedback(values["match"], values["message"], sub.at("match")[0]))
+            out.append(
+                Feedback(values["match"], values["message"], sub.at("match")[0], values.get("id"))
+            )
     return tuple(out)
 
 

@@ -53,6 +53,13 @@ class Feedback:
     match: str = field(metadata=toml("str"))
     message: str = field(metadata=toml("str"))
     line: int = 0
+    id: str | None = field(default=None, metadata=toml("str"))
+    """A stable name for the mistake, for the instructor's report (default: the match)."""
+
+    @property
+    def key(self) -> str:
+        """What the report groups the learners' mistakes by: `feedback:ID`."""
+        return "feedback:" + (self.id or " ".join(self.match.split()))
 
 
 @dataclass(frozen=True)

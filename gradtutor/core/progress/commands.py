@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..packs import PracticeExercise
+from .document import Mistake as Mistake  # re-exported: commands carry it
 from .store import ProgressStore
 from .view import Progress
-
-Mistake = tuple[str, str | None, str | None]
-"""(the answer as read, the feedback it got, the diagnosis it got)."""
 
 
 @dataclass(frozen=True)

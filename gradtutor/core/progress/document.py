@@ -110,8 +110,16 @@ def exercise_records(data: dict[str, Any]) -> list[tuple[str, str, str, dict[str
     return out
 
 
+Mistake = tuple[str, str | None, str | None] | tuple[str, str | None, str | None, str | None]
+"""(answer, feedback, diagnosis[, key]): the key groups like mistakes in the report."""
+
+
 def remember_mistake(
-    record: dict[str, Any], answer: str, feedback: str | None, diagnosis: str | None
+    record: dict[str, Any],
+    answer: str,
+    feedback: str | None,
+    diagnosis: str | None,
+    key: str | None = None,
 ) -> None:
     """Add a wrong answer (normalised) to an exercise record, keeping the last
     MAX_MISTAKES: `feedback` is the authored message it matched, `diagnosis` what the
@@ -123,7 +131,10 @@ def remember_mistake(
     mistakes = record.get("mistakes")
     if not isinstance(mistakes, list):
         mistakes = []
-    mistakes.append({"answer": cut(answer), "feedback": cut(feedback), "diagnosis": cut(diagnosis)})
+    mistake = {"answer": cut(answer), "feedback": cut(feedback), "diagnosis": cut(diagnosis)}
+    if key is not None:  # third edition: what fired, stable across learners' numbers
+        mistake["key"] = cut(key)
+    mistakes.append(mistake)
     record["mistakes"] = mistakes[-MAX_MISTAKES:]
 
 

@@ -25,6 +25,7 @@ from .document import (
     NONFINITE,
     REVEAL_AFTER,
     SCHEMA_VERSION,
+    Mistake,
     empty,
     migrate,
     practice_step,
@@ -324,7 +325,7 @@ class ProgressStore:
         exercise: str,
         correct: bool,
         lesson_exercises: tuple[str, ...] = (),
-        mistake: tuple[str, str | None, str | None] | None = None,
+        mistake: Mistake | None = None,
         program: str | None = None,
     ) -> tuple[Progress, bool]:
         """An attempt, with the tutor's policy applied in the same write: after
