@@ -34,6 +34,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for directory in packs_of(args):
         if not (directory / "pack.toml").is_file():
             return usage_error("serve", f"{directory} is not a pack (no pack.toml)")
+    if args.roster is not None:
+        from .core.classroom import read_roster
+
+        try:
+            entries = read_roster(args.roster)
+            created = ClassRoom(class_dir).import_roster(entries)
+        except (ClassError, OSError) as exc:
+            return usage_error("serve", str(exc))
+        print(
+            f"Roster: {len(entries)} learner(s) may sign in ({created} with the PIN you issued); "
+            "any other name is refused."
+        )
     try:
         class_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -153,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="print a one-time PIN for NAME (who then chooses a new PIN), and exit",
     )
+    p.add_argument(
+        "--roster",
+        type=Path,
+        metavar="FILE",
+        help="a CSV of id,name[,pin]: only these learners may sign in",
+    )
 
     p = sub.add_parser(
         "serve-session", help=argparse.SUPPRESS

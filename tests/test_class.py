@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -431,3 +432,62 @@ def test_the_report_groups_mistakes_by_what_fired_and_draws_a_grid_in_pack_order
     assert diagnosis_kind("right shape, but 0.1429 times the gradient. More.") == (
         "right shape, but # times the gradient."
     )
+
+
+def test_a_roster_admits_only_its_names_issues_pins_and_carries_ids(tmp_path, monkeypatch):
+    from gradtutor.core.classroom import NOT_ON_ROSTER, read_roster
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\ufeffid,name,pin\ns-1,Ada Lovelace,4711\ns-2,Bob,\n", encoding="utf-8")
+    room = ClassRoom(tmp_path / "class")
+    room.sign_in("Mallory", "1234")  # registered before the roster: no longer admitted
+    assert room.import_roster(read_roster(roster)) == 1
+    refused = room.sign_in("Mallory", "1234")
+    assert not refused.ok and refused.message == NOT_ON_ROSTER
+    assert not room.sign_in("Eve", "1234").ok  # not on it: no account is made
+    assert [name for name, _ in room.members()] == ["Ada Lovelace", "Mallory"]  # no Eve
+    assert not room.sign_in("ada lovelace", "0000").ok  # the issued PIN, not any
+    ada = room.sign_in("  ADA  lovelace ", "4711")
+    assert ada.ok and not ada.new
+    bob = room.sign_in("Bob", "9999")  # no PIN issued: Bob chooses his own
+    assert bob.ok and bob.new
+    accounts = {
+        json.loads((home / "account.json").read_text())["name"]: json.loads(
+            (home / "account.json").read_text()
+        ).get("id")
+        for _, home in room.members()
+    }
+    assert accounts["Ada Lovelace"] == "s-1" and accounts["Bob"] == "s-2"
+    _learner(ada.home, True)
+    monkeypatch.setenv("GRADTUTOR_HOME", str(tmp_path / "bob-home"))
+    _learner(tmp_path / "bob-home", True)
+    export = tmp_path / "bob.json"
+    assert (
+        run_cli("progress", "--export", str(export), "--name", "Bob", "--id", "s-9").returncode == 0
+    )
+    report = build([tmp_path / "class", export])
+    ids = {le.name: le.learner_id for le in report.learners}
+    assert ids["Ada Lovelace"] == "s-1" and ids["Bob"] == "s-2"
+    assert any("the export says id 's-9', the roster 's-2'" in w for w in report.warnings)
+    rows = list(csv.DictReader(io.StringIO(to_csv(report).removeprefix("\ufeff"))))
+    assert {r["learner"]: r["id"] for r in rows}["Ada Lovelace"] == "s-1"
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("name\nAda\n", "id and name"),
+        ("id,name\ns-1,Ada\ns-1,Bob\n", ":3: 'Bob' (s-1) is on the roster twice"),
+        ("id,name,pin\ns-1,Ada,12\n", ":2: a PIN has"),
+        ("id,name\n,Ada\n", ":2: an id of 1 to 80"),
+    ],
+)
+def test_a_broken_roster_is_refused_at_its_line(tmp_path, text, says):
+    from gradtutor.core.classroom import read_roster
+
+    path = tmp_path / "roster.csv"
+    path.write_text(text)
+    with pytest.raises(ClassError, match=re.escape(says)):
+        read_roster(path)
+    result = run_cli("serve", "--class", str(tmp_path / "c"), "--roster", str(path), "--port", "0")
+    assert result.returncode == 2 and says.strip(":").split(":")[-1].strip()[:10] in result.stderr

@@ -121,6 +121,66 @@ LOG_PER_ADDRESS = 30
 LOG_TOTAL = 300
 """Lines all visitors who are not signed in may add per minute."""
 UNREADABLE = "This account cannot be read; ask your instructor."
+NOT_ON_ROSTER = (
+    "This name is not on the class roster. Type it as your instructor has it, or ask them."
+)
+ROSTER_FILE = "roster.json"
+MAX_ROSTER_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One learner of a roster: their id, their name, and an instructor-issued PIN."""
+
+    id: str
+    name: str
+    pin: str | None = None
+    line: int = 0
+
+
+def read_roster(path: Path) -> list[RosterEntry]:
+    """A roster CSV (`id,name` and an optional `pin` column, a header row first); a
+    ClassError naming the line of anything wrong."""
+    import csv
+    import io
+
+    try:
+        raw = read_bounded(path, MAX_ROSTER_BYTES)
+    except OSError as exc:
+        raise ClassError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ClassError(f"{path}: not UTF-8 (byte {exc.start + 1})") from exc
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise ClassError(f"{path}: empty; the first row names the columns: id,name[,pin]")
+    header = [h.strip().lower() for h in rows[0]]
+    if "id" not in header or "name" not in header:
+        raise ClassError(f"{path}:1: the first row must name the columns id and name (and pin)")
+    at = {h: header.index(h) for h in ("id", "name", "pin") if h in header}
+    entries: list[RosterEntry] = []
+    seen_ids: set[str] = set()
+    seen_names: set[str] = set()
+    for number, row in enumerate(rows[1:], 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = {h: (row[i].strip() if i < len(row) else "") for h, i in at.items()}
+        learner_id, name, pin = cells["id"], cells["name"], cells.get("pin") or None
+        try:
+            folded = check_name(name)
+        except ClassError as exc:
+            raise ClassError(f"{path}:{number}: {exc}") from exc
+        if not learner_id or len(learner_id) > 80 or not safe_text(learner_id) == learner_id:
+            raise ClassError(f"{path}:{number}: an id of 1 to 80 printable characters is needed")
+        if learner_id in seen_ids or folded in seen_names:
+            raise ClassError(f"{path}:{number}: {name!r} ({learner_id}) is on the roster twice")
+        if pin is not None and not MIN_PIN <= len(pin) <= MAX_PIN:
+            raise ClassError(f"{path}:{number}: a PIN has {MIN_PIN} to {MAX_PIN} characters")
+        seen_ids.add(learner_id)
+        seen_names.add(folded)
+        entries.append(RosterEntry(learner_id, " ".join(name.split()), pin, number))
+    return entries
 
 
 def lockout_wait(failures: int) -> float:
@@ -237,6 +297,60 @@ class ClassRoom:
         except (OSError, ValueError):
             return _Account(None, True)
 
+    def roster(self) -> dict[str, dict[str, str]] | None:
+        """The class roster by folded name (`id`, `name`), or None: open registration."""
+        path = self.directory / ROSTER_FILE
+        if not path.exists():
+            return None
+        try:
+            data = read_json(path)
+        except (OSError, ValueError):
+            return {}  # a roster that cannot be read admits nobody: never everybody
+        learners = data.get("learners") if isinstance(data, dict) else None
+        if not isinstance(learners, dict):
+            return {}
+        return {
+            k: v
+            for k, v in learners.items()
+            if isinstance(v, dict) and isinstance(v.get("id"), str) and isinstance(v.get("name"), str)
+        }
+
+    def import_roster(self, entries: list[RosterEntry], now: float | None = None) -> int:
+        """Make `entries` the class roster: only they may sign in from now on. A learner
+        with an instructor-issued PIN gets an account with it (kept as a salted hash)
+        unless they have one already; every account on the roster carries its id.
+        Returns how many accounts were created."""
+        now = time.time() if now is None else now
+        created = 0
+        learners = {}
+        for entry in entries:
+            folded = check_name(entry.name)
+            learners[folded] = {"id": entry.id, "name": entry.name}
+            home = self.learners / directory_name(folded)
+            with self._locked(home):
+                account = self._read_account(home)
+                if account.state == "new" and entry.pin is not None:
+                    salt = secrets.token_bytes(16)
+                    data = {
+                        "name": entry.name,
+                        "folded": folded,
+                        "salt": salt.hex(),
+                        "hash": hash_pin(entry.pin, salt),
+                        "scrypt": SCRYPT,
+                        "failures": 0,
+                        "locked_until": 0,
+                        "created": now,
+                        "id": entry.id,
+                    }
+                    _write_json(home / "account.json", data)
+                    created += 1
+                elif account.state not in ("new", "unreadable"):
+                    account.data["id"] = entry.id
+                    _write_json(home / "account.json", account.data)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _write_json(self.directory / ROSTER_FILE, {"format": 1, "learners": learners})
+        return created
+
     def sign_in(self, name: str, pin: str, now: float | None = None, address: str = "") -> SignIn:
         """Register a new name with its PIN, or check the PIN of a known one.
 
@@ -251,6 +365,9 @@ class ClassRoom:
             return SignIn(False, str(exc))
         if not MIN_PIN <= len(pin) <= MAX_PIN:
             return SignIn(False, f"A PIN has {MIN_PIN} to {MAX_PIN} characters.")
+        roster = self.roster()
+        if roster is not None and folded not in roster:
+            return SignIn(False, NOT_ON_ROSTER)
         home = self.learners / directory_name(folded)
         with self._locked(home):
             account = self._read_account(home)
@@ -276,6 +393,8 @@ class ClassRoom:
                     "locked_until": 0,
                     "created": now,
                 }
+                if roster is not None:
+                    data["id"] = roster[folded]["id"]
                 _write_json(home / "account.json", data)
                 return SignIn(True, "Welcome.", home, data["name"], new=True)
             try:

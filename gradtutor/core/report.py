@@ -97,6 +97,7 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
     found: dict[str, Learner] = {}
     warnings: list[str] = []
     ids: dict[str, str] = {}
+    roster_ids: dict[str, str] = {}
 
     def add(name: str, progress: dict[str, Any], source: str) -> None:
         name = safe_text(name)  # from a file: no control or bidi character reaches a cell
@@ -116,6 +117,8 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
         if path.is_dir():
             room = ClassRoom(path)
             members = room.members()
+            for folded, entry in (room.roster() or {}).items():
+                roster_ids[folded] = entry["id"]
             if not members and not room.learners.is_dir():
                 warnings.append(f"{path}: not a class directory (no learners/ in it); skipped")
             for name, failures, addresses in room.locked_out():
@@ -161,8 +164,15 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
                 _seen(
                     found[fold_name(safe_text(export.name))], export.exported.replace("T", " ")[:16]
                 )
-    for key, learner_id in ids.items():
-        found[key].learner_id = learner_id
+    for key, learner in found.items():
+        on_roster = roster_ids.get(key)
+        carried = ids.get(key)
+        if on_roster and carried and carried != on_roster:
+            warnings.append(
+                f"{learner.name}: the export says id {carried!r}, the roster {on_roster!r}; "
+                "the roster's is used"
+            )
+        learner.learner_id = on_roster or carried or ""
     learners = sorted(found.values(), key=lambda le: fold_name(le.name))
     return learners, warnings
 
