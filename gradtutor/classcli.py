@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import time
+from pathlib import Path
 
 from .cliutil import EXIT_OK, pack_dirs, packs_of, usage_error
 
@@ -16,6 +20,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .core.paths import home_dir
 
     class_dir = (args.class_dir or home_dir() / "class").resolve()
+    if args.reload:
+        from .core.served import server_pid
+
+        pid = server_pid(class_dir)
+        if pid is None:
+            return usage_error("serve", f"no server is running for {class_dir}")
+        os.kill(pid, signal.SIGHUP)
+        print(
+            f"Asked the server (process {pid}) to reload its packs: it serves them anew if "
+            "they validate, else keeps the old ones; its log says which."
+        )
+        return EXIT_OK
     if args.reset_pin is not None:
         from .core.classroom import ONE_TIME_PIN_DAYS
 
@@ -66,9 +82,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except (OSError, OverflowError) as exc:
             why = getattr(exc, "strerror", None) or exc
             return usage_error("serve", f"cannot listen on {args.host}:{args.port}: {why}")
-    session = ["serve-session", "--class", str(class_dir)]
-    for directory in packs_of(args):
-        session += ["--pack", str(directory.resolve())]
+    from .core.served import publish, write_pid
+
+    sources = [d.resolve() for d in pack_dirs(packs_of(args))]
+    published, problems = publish(class_dir, sources)
+    if published is None:
+        for line in problems:
+            print(line, file=sys.stderr)
+        return usage_error("serve", "the packs do not validate; nothing is served")
+    session = ["serve-session", "--class", str(class_dir), "--served"]
     # one warm process forks the sessions, which share its torch (gradtutor/zygote.py)
     zygote = Zygote()
     try:
@@ -84,6 +106,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             max_per_address=args.max_sessions_per_address,
             trusted_proxies=args.trusted_proxy,
         )
+        write_pid(class_dir)
+        _reload_on_hangup(class_dir, sources)
         where = [args.public_url] if args.public_url else student_addresses(args.host, args.port)
         print(f"Serving gradtutor (class: {class_dir}); ctrl+c stops. Students open:")
         for address in where:
@@ -98,6 +122,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         zygote.stop()
     return EXIT_OK
+
+
+def _reload_on_hangup(class_dir: Path, sources: list[Path]) -> None:
+    """SIGHUP (or `serve --reload`): validate the packs again and serve the new copy, or
+    keep the old one and log why. New sessions open what is current; open ones keep
+    theirs."""
+    from .core.served import publish
+
+    def reload(signum: int, frame: object) -> None:
+        published, problems = publish(class_dir, sources)
+        stamp = time.strftime("%H:%M:%S")
+        if published is None:
+            print(
+                f"[{stamp}] reload refused: the packs do not validate; still serving the "
+                "previous version:",
+                file=sys.stderr,
+            )
+            for line in problems:
+                print(f"  {line}", file=sys.stderr)
+        else:
+            print(f"[{stamp}] reloaded: new sessions open the packs as saved now", file=sys.stderr)
+        sys.stderr.flush()
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, reload)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

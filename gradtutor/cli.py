@@ -159,12 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a CSV of id,name[,pin]: only these learners may sign in",
     )
+    p.add_argument(
+        "--reload",
+        action="store_true",
+        help="tell the server of --class DIR to validate and serve its packs anew, and exit",
+    )
 
     p = sub.add_parser(
         "serve-session", help=argparse.SUPPRESS
     )  # one browser session (serve runs it)
     pack_option(p, "")
     p.add_argument("--class", dest="class_dir", type=Path, required=True)
+    p.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
 
     p = sub.add_parser("report", help="the instructor's view of a class")
     p.add_argument(
@@ -250,7 +256,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             case "serve-session":
                 from .app import create_app
 
-                dirs = pack_dirs(packs_of(args))
+                if args.served:  # the copy the server published: edits wait for a reload
+                    from .core.served import current_pack_dirs
+
+                    dirs = current_pack_dirs(args.class_dir)
+                else:
+                    dirs = pack_dirs(packs_of(args))
                 create_app(pack_dirs=dirs, class_dir=args.class_dir).run()
                 return EXIT_OK
             case "show":

@@ -312,7 +312,9 @@ class ClassRoom:
         return {
             k: v
             for k, v in learners.items()
-            if isinstance(v, dict) and isinstance(v.get("id"), str) and isinstance(v.get("name"), str)
+            if isinstance(v, dict)
+            and isinstance(v.get("id"), str)
+            and isinstance(v.get("name"), str)
         }
 
     def import_roster(self, entries: list[RosterEntry], now: float | None = None) -> int:

@@ -1,0 +1,86 @@
+"""The packs a class server serves: a validated copy, changed only on reload.
+
+`serve` copies the packs into the class directory (`served/gen-N/`) once they load
+without errors, and points `served/current` at that copy; every session opens the packs
+`current` points to. An instructor's saved edit reaches no session until a reload
+(`gradtutor serve --reload`, or SIGHUP to the server) validates the packs again and
+publishes a new copy; a reload that does not validate is refused, the errors said, and
+the old copy still served. Sessions already open keep the packs they loaded; a few old
+copies are kept so that their data files (training blocks) stay readable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+SERVED = "served"
+KEEP = 5
+"""Copies kept (the current one and older ones sessions may still read data from)."""
+PID_FILE = "serve.pid"
+
+
+def served_dir(class_dir: Path) -> Path:
+    """Where the copies live."""
+    return class_dir / SERVED
+
+
+def current_pack_dirs(class_dir: Path) -> list[Path]:
+    """The pack directories being served now (empty before the first publish)."""
+    current = served_dir(class_dir) / "current"
+    try:
+        target = current.resolve(strict=True)
+    except OSError:
+        return []
+    return sorted(p for p in target.iterdir() if (p / "pack.toml").is_file())
+
+
+def publish(class_dir: Path, pack_dirs: list[Path]) -> tuple[Path | None, list[str]]:
+    """Validate `pack_dirs` and, when every one loads without errors, copy them and
+    make the copy current. Returns (the copy, []) or (None, the problems)."""
+    from .packs import load_pack
+
+    problems: list[str] = []
+    for directory in pack_dirs:
+        result = load_pack(directory)
+        problems += [p.format() for p in result.problems.blocking]
+        if result.pack is None and not result.problems.blocking:
+            problems.append(f"{directory}: not a pack")
+    if problems:
+        return None, problems
+    root = served_dir(class_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    generation = root / f"gen-{time.time_ns()}"
+    for i, directory in enumerate(pack_dirs):
+        shutil.copytree(directory, generation / f"{i:02d}-{Path(directory).name}", symlinks=False)
+    link = root / f"current.tmp{os.getpid()}"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(generation.name)
+    os.replace(link, root / "current")  # atomic: a session sees the old copy or the new
+    _prune(root, generation)
+    return generation, []
+
+
+def _prune(root: Path, keep_current: Path) -> None:
+    generations = sorted(p for p in root.iterdir() if p.name.startswith("gen-") and p.is_dir())
+    for old in generations[:-KEEP]:
+        if old != keep_current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def write_pid(class_dir: Path) -> None:
+    """Say which process serves this class (for `serve --reload`)."""
+    (class_dir / PID_FILE).write_text(str(os.getpid()), encoding="ascii")
+
+
+def server_pid(class_dir: Path) -> int | None:
+    """The serving process of this class, if one is running."""
+    try:
+        pid = int((class_dir / PID_FILE).read_text(encoding="ascii").strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
