@@ -49,9 +49,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     chosen = _learners_variant(args, pack.id, lesson_id, exercise)
     if isinstance(chosen, str):
         return usage_error("show", chosen)
-    k, whose = chosen if chosen is not None else (args.variant, None)
+    k, whose, stored = chosen if chosen is not None else (args.variant, None, None)
     try:
         variant = variant_of(exercise, k)
+        if stored and exercise.params:  # the learner's own numbers, as their tutor shows
+            from .core.variants import variant_with
+
+            variant = variant_with(exercise, k, stored) or variant
     except (DrawError, LanguageError) as exc:
         print(f"gradtutor show: variant {k} cannot be made: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -115,7 +119,7 @@ def _variant_count(exercise: Any) -> int | str:
 
 def _learners_variant(
     args: argparse.Namespace, pack_id: str, lesson_id: str, exercise: Any
-) -> tuple[int, str] | str | None:
+) -> tuple[int, str, dict[str, Any] | None] | str | None:
     """The variant a given learner sees (their id and round, or their name in a class
     directory, whose progress gives both); None without either; a message on misuse."""
     from .core.variants import learner_k
@@ -151,7 +155,7 @@ def _learners_variant(
     progress = Progress(document)
     record = progress.exercise(pack_id, lesson_id, exercise.id)
     k = learner_k(exercise, progress.learner, record.round, record.depth)
-    return k, f"{name}, round {record.round}"
+    return k, f"{name}, round {record.round}", record.current.params
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -654,3 +654,65 @@ async def test_a_practice_block_deepens_and_moves_on(isolated_home):
         assert view.status == "revealed" and view.query_one(".solution").display
     record = ProgressStore(isolated_home).load().exercise("params-demo", "variants", "drill")
     assert record.depth == 1 and record.attempts == 4 and record.round == 4
+
+
+def _drawn_exercise(tmp_path, params: str, where: str = ""):
+    from gradtutor.core.packs import load_pack
+
+    pack = tmp_path / "pack"
+    pack.mkdir(exist_ok=True)
+    (pack / "pack.toml").write_text('format = 2\nid = "p"\ntitle = "P"\nversion = "1"\n')
+    (pack / "01.md").write_text(
+        '+++\nid = "l"\ntitle = "L"\n+++\n\n```exercise\nid = "e"\nkind = "value"\n'
+        'prompt = "{{a}} times {{b}}?"\ncompute = "a * b"\nask = "value"\nrequires_grad = []\n'
+        f'hints = ["h"]\n{where}[params]\n{params}```\n'
+    )
+    result = load_pack(pack)
+    assert result.ok, [p.format() for p in result.problems]
+    return result.pack.lessons[0].exercises[0]
+
+
+def test_a_learners_numbers_survive_an_edit_they_still_fit(tmp_path):
+    """Third edition, item 8: progress keeps the round's numbers; an edit of [params]
+    keeps them while they fit, gives a fresh round when not (totals kept); a parameter
+    added is drawn for the round, one removed is dropped."""
+    from gradtutor.core.checking import check_exercise
+    from gradtutor.core.progress import ProgressStore
+    from gradtutor.core.session import ExerciseSession
+
+    home = tmp_path / "home"
+    store = ProgressStore(home)
+    before = _drawn_exercise(tmp_path, "a = { int = [2, 9] }\nb = { int = [2, 9] }\n")
+    learner = store.load().learner
+    record = store.load().exercise("p", "l", "e")
+    session = ExerciseSession.open("p", "l", before, record, learner)
+    mine = dict(session.shown.params)
+    judged = session.submit("0")  # a wrong answer: the numbers matter now, and are kept
+    from gradtutor.core.progress.commands import apply
+
+    apply(store, judged.command)
+    kept = store.load().exercise("p", "l", "e").current.params
+    assert kept == mine
+    # the author widens the ranges: the learner keeps their numbers (a new draw would differ)
+    wider = _drawn_exercise(tmp_path, "a = { int = [2, 50] }\nb = { int = [2, 50] }\n")
+    again = ExerciseSession.open("p", "l", wider, store.load().exercise("p", "l", "e"), learner)
+    assert again.shown.params == mine and again.pending is None
+    right = str(mine["a"] * mine["b"])
+    assert again.submit(right).verdict.correct  # checked against the numbers shown
+    assert check_exercise(wider, right, variant=again.variant, values=mine).correct
+    # a parameter added is drawn for the round; one removed is dropped
+    added = _drawn_exercise(
+        tmp_path, "a = { int = [2, 50] }\nb = { int = [2, 50] }\nc = { int = [1, 3] }\n"
+    )
+    shown = ExerciseSession.open("p", "l", added, store.load().exercise("p", "l", "e"), learner)
+    assert {k: shown.shown.params[k] for k in ("a", "b")} == mine and "c" in shown.shown.params
+    # the author narrows a range past the learner's number: a fresh round, totals kept
+    outside = mine["a"] + 1 if mine["a"] < 9 else 2
+    narrow = _drawn_exercise(
+        tmp_path, f"a = {{ int = [{outside}, {outside}] }}\nb = {{ int = [2, 9] }}\n"
+    )
+    moved = ExerciseSession.open("p", "l", narrow, store.load().exercise("p", "l", "e"), learner)
+    assert moved.pending is not None and moved.shown.params["a"] == outside
+    apply(store, moved.pending)
+    record = store.load().exercise("p", "l", "e")
+    assert record.round == 1 and record.attempts == 1 and record.current.attempts == 0

@@ -46,6 +46,31 @@ def _shaped(p: Param, rng: random.Random, shape: Sequence[int]) -> Value:
     return [_shaped(p, rng, shape[1:]) for _ in range(shape[0])]
 
 
+def fits(p: Param, value: object) -> bool:
+    """Whether a stored value is one that `p` could draw (its shape, range or choices,
+    digits, and `not`)."""
+
+    def one(v: object) -> bool:
+        if isinstance(v, bool) or not isinstance(v, int | float) or v in p.exclude:
+            return False
+        if p.form == "int":
+            return isinstance(v, int) and p.low <= v <= p.high
+        if p.form == "real":
+            return p.low <= v <= p.high and round(float(v), p.digits) == v
+        return v in p.choices
+
+    def shaped(v: object, shape: Sequence[int]) -> bool:
+        if not shape:
+            return one(v)
+        return (
+            isinstance(v, list)
+            and len(v) == shape[0]
+            and all(shaped(item, shape[1:]) for item in v)
+        )
+
+    return shaped(value, p.shape)
+
+
 def draw_once(params: Sequence[Param], rng: random.Random) -> dict[str, Value]:
     """One draw of every parameter, `where` not considered."""
     return {p.name: _shaped(p, rng, p.shape) for p in params}

@@ -102,10 +102,17 @@ class ExerciseSession:
         from .variants import learner_k
 
         variant = learner_k(exercise, learner, record.round, record.depth)
-        shown, problem = _shown_variant(exercise, variant)
+        shown, problem = _shown_variant(exercise, variant, record.current.params)
+        pending: ProgressCommand | None = None
+        if shown is None:  # the pack changed: the round's numbers no longer fit it
+            variant = learner_k(exercise, learner, record.round + 1, record.depth)
+            shown, problem = _shown_variant(exercise, variant)
+            pending = FreshVariant(ExerciseAddress(pack, lesson, exercise.id), force=True)
+            record = _next_round(record)
+        assert shown is not None  # without stored numbers a variant is always made
         now = record.current
         status: Status = "solved" if now.solved else "revealed" if now.revealed else "unsolved"
-        return cls(
+        session = cls(
             ExerciseAddress(pack, lesson, exercise.id),
             exercise,
             record,
@@ -117,6 +124,20 @@ class ExerciseSession:
             status,
             min(now.hints, len(shown.exercise.hints)),
         )
+        session.pending = pending
+        return session
+
+    pending: ProgressCommand | None = None
+    """A command to save as soon as the exercise is shown: a fresh round, when an edit of
+    the pack left the learner's numbers outside its `[params]` or `where`."""
+
+    @property
+    def params_to_keep(self) -> dict[str, object] | None:
+        """The round's drawn numbers, to keep in progress with the first thing that
+        makes them matter (an answer, a hint, the solution); None once kept."""
+        if not self.exercise.params or self.shown is None or self.problem:
+            return None
+        return dict(self.shown.params) if self.record.current.params is None else None
 
     # -- what is shown ----------------------------------------------------------------
 
@@ -184,7 +205,11 @@ class ExerciseSession:
 
         try:
             return check_exercise(
-                self.exercise, answer, variant=self.variant, accepted=self.accepted
+                self.exercise,
+                answer,
+                variant=self.variant,
+                accepted=self.accepted,
+                values=dict(self.shown.params) if self.shown and self.exercise.params else None,
             )
         except Exception:  # a bug in checking must not close the tutor
             return Verdict(
@@ -230,6 +255,7 @@ class ExerciseSession:
                 self.lesson_exercises,
                 self._mistake(verdict),
                 program if isinstance(program, str) else None,
+                self.params_to_keep,
             ),
         )
 
@@ -274,7 +300,7 @@ class ExerciseSession:
             return None, "That was the last hint. F3 shows the solution.", None
         index = self.hints_shown
         self.hints_shown += 1
-        return index, None, RecordHint(self.address, self.hints_shown)
+        return index, None, RecordHint(self.address, self.hints_shown, self.params_to_keep)
 
     def reveal(self) -> ProgressCommand | None:
         """Show the solution: recorded as revealed, not solved (a practice exercise then
@@ -285,7 +311,7 @@ class ExerciseSession:
         if self.practice:
             assert isinstance(self.exercise, PracticeExercise)
             return RecordPractice(self.address, self.exercise, False, self.lesson_exercises)
-        return RecordReveal(self.address)
+        return RecordReveal(self.address, self.params_to_keep)
 
     @property
     def can_refresh(self) -> bool:
@@ -320,9 +346,8 @@ class ExerciseSession:
         ex = self.fixed
         parts = [ex.solution] if ex.solution else []
         try:
-            from .variants import variant_of
-
-            shown = variant_of(self.exercise, self.variant)
+            shown = self.shown
+            assert shown is not None
             kind = kind_of(shown.exercise)
             reference = kind.reference(shown)
             if kind.solution_extra is not None:
@@ -372,14 +397,30 @@ def accepted_programs(progress: Progress, exercise: Exercise) -> dict[str, str]:
     return found
 
 
-def _shown_variant(exercise: Exercise, k: int) -> tuple[Variant, str | None]:
-    """The variant to show, and what went wrong when it cannot be made (the authored
+def _next_round(record: ExerciseProgress) -> ExerciseProgress:
+    """The record as a fresh round leaves it: the round's own counters start over, the
+    totals and the solved state stay."""
+    from dataclasses import replace
+
+    from .progress.view import RoundProgress
+
+    return replace(record, round=record.round + 1, current=RoundProgress())
+
+
+def _shown_variant(
+    exercise: Exercise, k: int, stored: dict[str, object] | None = None
+) -> tuple[Variant, str | None] | tuple[None, None]:
+    """The variant to show (with the learner's stored numbers, when they still fit; None
+    when they no longer do), and what went wrong when it cannot be made (the authored
     exercise is shown then, with the problem above it)."""
     from .mathlang import LanguageError
     from .params import DrawError
-    from .variants import Variant, variant_of
+    from .variants import Variant, variant_of, variant_with
 
     try:
+        if stored and exercise.params:
+            kept = variant_with(exercise, k, stored)  # type: ignore[arg-type]
+            return (kept, None) if kept is not None else (None, None)
         return variant_of(exercise, k), None
     except (DrawError, LanguageError) as exc:
         return Variant(k, {}, exercise), f"This exercise's numbers could not be drawn: {exc}"

@@ -26,7 +26,7 @@ from .kinds import kind_of
 from .kinds.derivative import substitute
 from .packs import Exercise
 from .paramlang import Value
-from .params import draw
+from .params import draw, fits, holds
 
 # their homes are draws.py and kinds/derivative.py
 __all__ = ["Variant", "substitute", "variant_rng", "variant_seed"]
@@ -61,6 +61,32 @@ def variant_of(exercise: Exercise, k: int) -> Variant:
     rng = variant_rng(exercise.address, k)
     values = draw(exercise.params, exercise.where, rng) if exercise.params else {}
     fixed = _fixed(exercise, values, rng) if exercise.params else exercise
+    return Variant(k, values, fixed, kind.shuffle(fixed, k, rng))
+
+
+def variant_with(exercise: Exercise, k: int, stored: dict[str, Value]) -> Variant | None:
+    """Variant k with the numbers a learner was given (`stored`, from their progress) in
+    place of its draw, as long as they still fit the exercise as it is now (each in its
+    `[params]` range, choices and `not`, and `where` holding). A parameter added since
+    is drawn as variant k draws it; one removed is dropped. None when they no longer fit
+    (the learner then gets a fresh round). The rest of the variant (a tensor network's
+    seed, the order of options) comes from variant k's own random source, as always."""
+    if not exercise.params:
+        return variant_of(exercise, k)
+    kind = kind_of(exercise)
+    rng = variant_rng(exercise.address, k)
+    drawn = draw(exercise.params, exercise.where, rng)
+    values: dict[str, Value] = {}
+    for p in exercise.params:
+        if p.name in stored:
+            if not fits(p, stored[p.name]):
+                return None
+            values[p.name] = stored[p.name]
+        else:
+            values[p.name] = drawn[p.name]
+    if not holds(exercise.where, values):
+        return None
+    fixed = _fixed(exercise, values, rng)
     return Variant(k, values, fixed, kind.shuffle(fixed, k, rng))
 
 

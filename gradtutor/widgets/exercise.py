@@ -168,6 +168,9 @@ class ExerciseView(WorkerFailures, Vertical):
         yield Markdown("", classes="solution", open_links=False)
 
     def on_mount(self) -> None:
+        if self.session.pending is not None:  # a pack edit moved this round: a fresh one
+            self.app.save_progress(self.session.pending)
+            self.session.pending = None
         self.watch_status(self.status)
         self.query_one(".solution", Markdown).display = False
         for selector in (".verdict", ".answer-preview"):

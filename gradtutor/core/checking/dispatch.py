@@ -4,6 +4,7 @@ shown after solving."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from .. import tensorlang
 from ..kinds import CheckContext, kind_of
@@ -12,7 +13,7 @@ from ..mathlang import LanguageError, MathError
 from ..packs import Exercise
 from ..params import DrawError
 from ..sandbox import SymbolicSandbox
-from ..variants import variant_of
+from ..variants import variant_of, variant_with
 from .verdict import Verdict, invalid
 
 __all__ = ["check_choice", "check_exercise", "reference_text"]  # check_choice: kinds/choice.py
@@ -29,6 +30,7 @@ def check_exercise(
     symbolic: bool = True,
     sandbox: SymbolicSandbox | None = None,
     accepted: Mapping[str, str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Verdict:
     """Check an answer to variant `variant` of any exercise kind (the exercise as
     authored; the variant's numbers are put in here); never raises on a learner's input."""
@@ -36,6 +38,8 @@ def check_exercise(
         return invalid("The answer must be text.")
     try:
         fixed = variant_of(ex, variant)
+        if values and ex.params:  # the learner's own numbers, kept in their progress
+            fixed = variant_with(ex, variant, values) or fixed
     except (DrawError, LanguageError) as exc:
         return Verdict("undecided", f"Variant {variant} of this exercise could not be made: {exc}")
     try:

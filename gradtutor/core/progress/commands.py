@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..packs import PracticeExercise
 from .document import Mistake as Mistake  # re-exported: commands carry it
@@ -36,6 +37,8 @@ class RecordAnswer:
     mistake: Mistake | None = None
     program: str | None = None
     """A program exercise's accepted code (kept so that later exercises call it)."""
+    params: dict[str, Any] | None = None
+    """The numbers drawn for this round, kept the first time they matter."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class RecordHint:
 
     at: ExerciseAddress
     shown: int
+    params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class RecordReveal:
     """The solution was shown (revealed, not solved)."""
 
     at: ExerciseAddress
+    params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,9 +77,11 @@ class RecordBreakdown:
 
 @dataclass(frozen=True)
 class FreshVariant:
-    """A new round with fresh numbers, once the current one is solved or revealed."""
+    """A new round with fresh numbers, once the current one is solved or revealed (or at
+    once, `force`, when the pack changed so that the round's numbers no longer fit)."""
 
     at: ExerciseAddress
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ class Saved:
 def apply(store: ProgressStore, command: ProgressCommand) -> Saved:
     """Apply one command to the store (locked, atomic), and say what it did."""
     match command:
-        case RecordAnswer(at, correct, lesson_exercises, mistake, program):
+        case RecordAnswer(at, correct, lesson_exercises, mistake, program, params):
             progress, revealed = store.record_answer(
                 at.pack,
                 at.lesson,
@@ -143,20 +150,21 @@ def apply(store: ProgressStore, command: ProgressCommand) -> Saved:
                 lesson_exercises,
                 mistake=mistake,
                 program=program,
+                params=params,
             )
             return Saved(command, progress, revealed=revealed)
         case RecordPractice(at, block, correct, lesson_exercises):
             return Saved(
                 command, store.record_practice(at.pack, at.lesson, block, correct, lesson_exercises)
             )
-        case RecordHint(at, shown):
-            return Saved(command, store.record_hint(at.pack, at.lesson, at.exercise, shown))
-        case RecordReveal(at):
-            return Saved(command, store.record_reveal(at.pack, at.lesson, at.exercise))
+        case RecordHint(at, shown, params):
+            return Saved(command, store.record_hint(at.pack, at.lesson, at.exercise, shown, params))
+        case RecordReveal(at, params):
+            return Saved(command, store.record_reveal(at.pack, at.lesson, at.exercise, params))
         case RecordBreakdown(at):
             return Saved(command, store.record_breakdown(at.pack, at.lesson, at.exercise))
-        case FreshVariant(at):
-            progress, began = store.fresh_variant(at.pack, at.lesson, at.exercise)
+        case FreshVariant(at, force):
+            progress, began = store.fresh_variant(at.pack, at.lesson, at.exercise, force)
             return Saved(command, progress, began=began)
         case NextPractice():
             return Saved(command, store.load())

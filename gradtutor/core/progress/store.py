@@ -55,6 +55,13 @@ class HomeUnusable(OSError):
         return f"cannot save progress in {self.path}: {self.why}"
 
 
+def _keep_params(round_record: dict[str, Any], params: dict[str, Any] | None) -> None:
+    """The round's drawn numbers, kept the first time they matter (never replaced: the
+    learner keeps them through any later edit of the pack that they still fit)."""
+    if params and "params" not in round_record:
+        round_record["params"] = params
+
+
 class ProgressStore:
     """The progress file under a home directory, with locked, atomic updates.
 
@@ -327,6 +334,7 @@ class ProgressStore:
         lesson_exercises: tuple[str, ...] = (),
         mistake: Mistake | None = None,
         program: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> tuple[Progress, bool]:
         """An attempt, with the tutor's policy applied in the same write: after
         REVEAL_AFTER wrong attempts the solution counts as revealed. A wrong one may
@@ -338,6 +346,7 @@ class ProgressStore:
             nonlocal revealed
             record = self._exercise(data, pack, lesson, exercise)
             now = record["current"]
+            _keep_params(now, params)
             record["attempts"] += 1
             now["attempts"] += 1
             if correct and not now["solved"]:
@@ -378,11 +387,19 @@ class ProgressStore:
 
         return self.update(change)
 
-    def record_hint(self, pack: str, lesson: str, exercise: str, shown: int) -> Progress:
+    def record_hint(
+        self,
+        pack: str,
+        lesson: str,
+        exercise: str,
+        shown: int,
+        params: dict[str, Any] | None = None,
+    ) -> Progress:
         """Remember that `shown` hints are revealed (never fewer than before)."""
 
         def change(data: dict[str, Any]) -> None:
             record = self._exercise(data, pack, lesson, exercise)
+            _keep_params(record["current"], params)
             record["hints"] = max(record["hints"], shown)
             record["current"]["hints"] = max(record["current"]["hints"], shown)
 
@@ -397,16 +414,21 @@ class ProgressStore:
 
         return self.update(change)
 
-    def record_reveal(self, pack: str, lesson: str, exercise: str) -> Progress:
+    def record_reveal(
+        self, pack: str, lesson: str, exercise: str, params: dict[str, Any] | None = None
+    ) -> Progress:
         """The solution was shown: recorded as revealed, not solved."""
 
         def change(data: dict[str, Any]) -> None:
             record = self._exercise(data, pack, lesson, exercise)
+            _keep_params(record["current"], params)
             record["revealed"] = record["current"]["revealed"] = True
 
         return self.update(change)
 
-    def fresh_variant(self, pack: str, lesson: str, exercise: str) -> tuple[Progress, bool]:
+    def fresh_variant(
+        self, pack: str, lesson: str, exercise: str, force: bool = False
+    ) -> tuple[Progress, bool]:
         """Start a new round with a fresh variant, once the current one is solved or
         revealed (before that a fresh variant would be a way around the exercise).
         Returns the progress and whether a new round began."""
@@ -415,7 +437,7 @@ class ProgressStore:
         def change(data: dict[str, Any]) -> None:
             nonlocal began
             record = self._exercise(data, pack, lesson, exercise)
-            if record["current"]["solved"] or record["current"]["revealed"]:
+            if force or record["current"]["solved"] or record["current"]["revealed"]:
                 record["round"] += 1
                 record["current"] = dict(_NEW_ROUND)
                 began = True

@@ -14,6 +14,9 @@ class RoundProgress:
     attempts: int = 0
     hints: int = 0
     revealed: bool = False
+    params: dict[str, Any] | None = None
+    """The numbers drawn for this round (third edition): an edit of the pack does not
+    move them while they still fit its `[params]` and `where`."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Progress:
                 attempts=int(now.get("attempts", 0)),
                 hints=int(now.get("hints", 0)),
                 revealed=bool(now.get("revealed", False)),
+                params=now["params"] if isinstance(now.get("params"), dict) else None,
             ),
             depth=int(raw["depth"]) if "depth" in raw else None,
             streak=int(raw.get("streak", 0)),
