@@ -129,9 +129,8 @@ def _learners_variant(
             return "give --learner ID or --name NAME --class DIR, not both"
         if args.round < 0:
             return "--round is a whole number from 0"
-        return learner_k(
-            exercise, args.learner, args.round
-        ), f"learner {args.learner}, round {args.round}"
+        whose = f"learner {args.learner}, round {args.round}"
+        return learner_k(exercise, args.learner, args.round), whose, None
     if args.name is None:
         return None
     if args.class_dir is None:

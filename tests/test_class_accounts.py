@@ -356,3 +356,22 @@ def test_the_instructor_is_told_through_the_serve_log(monkeypatch):
     os.close(read_end)
     assert "gradtutor serve: Ada: 3 wrong PINs in a row, from 10.0.0.7" in line
     assert "\x1b" not in line
+
+
+async def test_a_name_not_on_the_roster_is_told_so_on_the_sign_in_screen(tmp_path):
+    from textual.widgets import Static
+
+    from gradtutor.app import create_app
+    from gradtutor.core.classroom import NOT_ON_ROSTER, RosterEntry
+    from gradtutor.screens.signin import SignInScreen
+
+    class_dir = tmp_path / "class"
+    ClassRoom(class_dir).import_roster([RosterEntry("s-1", "Ada", "4711")])
+    app = create_app(pack_dirs=[PACKS / "valid"], class_dir=class_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"Mallory", "tab", *"1234", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+        said = str(app.screen.query_one("#sign-in-message", Static).render())
+        assert said == NOT_ON_ROSTER

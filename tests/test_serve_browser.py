@@ -180,3 +180,65 @@ def test_a_class_signs_in_solves_and_is_reported_in_a_real_browser(tmp_path):
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_a_roster_admits_only_its_names_in_a_real_browser(tmp_path):
+    """Third edition, item 5: with --roster, a name not on it is refused with a sentence
+    and gets no account; a roster name signs in with the PIN the instructor issued."""
+    from gradtutor.core.classroom import ClassRoom
+
+    class_dir = tmp_path / "class"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,pin\ns-1,Ada Lovelace,4711\n", encoding="utf-8")
+    port = _free_port()
+    env = {**os.environ, "GRADTUTOR_HOME": str(tmp_path / "home")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gradtutor", "serve", "--pack", str(PACKS / "valid")]
+        + ["--class", str(class_dir), "--port", str(port), "--roster", str(roster)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+
+        def listening() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+
+        _wait(listening, "the server to listen")
+        assert sync_playwright is not None
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+            )
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(url)
+            _wait(lambda: _count(class_dir, "session-open") >= 1, "the sign-in screen")
+            page.focus(".xterm-helper-textarea")
+            page.keyboard.type("Mallory")
+            page.keyboard.press("Tab")
+            page.keyboard.type("1234")
+            page.keyboard.press("Enter")
+            _wait(lambda: _count(class_dir, "refused") >= 1, "the refusal")
+            # (the sentence itself is drawn on the terminal's canvas; the sign-in screen's
+            # own test reads it: test_class_accounts.py)
+            assert _count(class_dir, "registered") == 0
+            assert [name for name, _ in ClassRoom(class_dir).members()] == ["Ada Lovelace"]
+            other = browser.new_page(viewport={"width": 1200, "height": 800})
+            other.goto(url)
+            _wait(lambda: _count(class_dir, "session-open") >= 2, "a second sign-in screen")
+            other.focus(".xterm-helper-textarea")
+            other.keyboard.type("ada lovelace")
+            other.keyboard.press("Tab")
+            other.keyboard.type("4711")
+            other.keyboard.press("Enter")
+            _wait(lambda: _count(class_dir, "signed-in") == 1, "the issued PIN to sign in")
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)

@@ -74,11 +74,11 @@ class TestProgram:
             view.focus_answer()
             await settle(pilot)
             editor = view.query_one(ProgramEditor)
+            editor.cursor_blink = False  # before anything is drawn: a steady cursor
             editor.text = "s = sigmoid(inp)\nreturn s * out.g"
             await settle(pilot)
             await pilot.press("ctrl+s")
             await settle(pilot)
-            editor.cursor_blink = False
             pilot.app.clear_notifications()
             await pilot.pause()
 
