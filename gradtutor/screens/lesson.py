@@ -62,24 +62,47 @@ class LessonScreen(TutorScreen):
         self.lesson = lesson
         self.sub_title = f"{pack.title} · {lesson.title}"
 
+    FIRST_SEGMENTS = 3
+    """Segments composed with the screen; the rest are mounted right after its first
+    paint, so that the top of a long lesson shows at once (keys typed meanwhile wait:
+    the lesson is ready once every segment is in)."""
+
     def compose(self) -> ComposeResult:
         yield Header(icon=HEADER_ICON)
-        progress = self.app.progress
         with VerticalScroll(id="lesson-body"):
             yield Static(Text(self.lesson.title), classes="lesson-title", markup=False)
-            number = 0
-            for segment in self.lesson.segments:
-                if isinstance(segment, Prose):
-                    yield Markdown(markdown_math(segment.text), open_links=False, classes="prose")
-                elif isinstance(segment, Exercise):
-                    number += 1
-                    record = progress.exercise(self.pack.id, self.lesson.id, segment.id)
-                    view = PracticeView if kind_of(segment).judged_once else ExerciseView
-                    yield view(self.pack, self.lesson, segment, number, record, progress.learner)
-                else:
-                    yield ActionBlock(segment)
+            yield from self._segment_widgets(0, self.FIRST_SEGMENTS)
             yield Static(Text("— end of the lesson —"), classes="lesson-end", markup=False)
         yield Footer(compact=True, show_command_palette=False)
+
+    def _segment_widgets(self, start: int, stop: int | None) -> list[Widget]:
+        """The widgets of segments [start, stop) of the lesson."""
+        progress = self.app.progress
+        widgets: list[Widget] = []
+        number = sum(isinstance(s, Exercise) for s in self.lesson.segments[:start])
+        for segment in self.lesson.segments[start:stop]:
+            if isinstance(segment, Prose):
+                widgets.append(
+                    Markdown(markdown_math(segment.text), open_links=False, classes="prose")
+                )
+            elif isinstance(segment, Exercise):
+                number += 1
+                record = progress.exercise(self.pack.id, self.lesson.id, segment.id)
+                view = PracticeView if kind_of(segment).judged_once else ExerciseView
+                widgets.append(
+                    view(self.pack, self.lesson, segment, number, record, progress.learner)
+                )
+            else:
+                widgets.append(ActionBlock(segment))
+        return widgets
+
+    async def _mount_the_rest(self) -> None:
+        """Every segment after the first few, before the end line; then the lesson opens
+        where the learner left it."""
+        rest = self._segment_widgets(self.FIRST_SEGMENTS, None)
+        if rest:
+            await self.body.mount_all(rest, before=self.query_one(".lesson-end"))
+        self.call_after_refresh(self._open_where_the_learner_left)
 
     @property
     def body(self) -> VerticalScroll:
@@ -89,7 +112,7 @@ class LessonScreen(TutorScreen):
     def on_mount(self) -> None:
         body = self.body
         self.app.save_progress(SetLast(self.pack.id, self.lesson.id, self.pack.path))
-        self.call_after_refresh(self._open_where_the_learner_left)
+        self.call_after_refresh(self._mount_the_rest)
         self.watch(body, "scroll_y", self._scrolled, init=False)
 
     def _open_where_the_learner_left(self) -> None:
