@@ -242,3 +242,128 @@ def test_a_roster_admits_only_its_names_in_a_real_browser(tmp_path):
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+DRAWN_LESSON = """+++
+id = "drawn"
+title = "Drawn numbers"
++++
+
+```exercise
+id = "product"
+kind = "value"
+prompt = "What is {{a}} times {{b}}?"
+compute = "a * b"
+ask = "value"
+requires_grad = []
+hints = ["Multiply."]
+
+[params]
+a = { int = [RANGE] }
+b = { int = [RANGE] }
+```
+"""
+
+
+def test_a_reload_reaches_new_sessions_and_moves_no_learners_numbers(tmp_path):
+    """Third edition, items 7 and 8, in a real browser: a learner's numbers are kept with
+    their first answer; the instructor widens the ranges and reloads; in a new session the
+    learner's stored numbers still decide what is right (a fresh draw would differ)."""
+    import shutil
+
+    from gradtutor.core.classroom import ClassRoom
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('format = 2\nid = "drawn"\ntitle = "D"\nversion = "1"\n')
+    (pack / "01.md").write_text(DRAWN_LESSON.replace("RANGE", "2, 9"))
+    class_dir = tmp_path / "class"
+    port = _free_port()
+    env = {**os.environ, "GRADTUTOR_HOME": str(tmp_path / "home")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gradtutor", "serve", "--pack", str(pack)]
+        + ["--class", str(class_dir), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    log: list[str] = []
+
+    def read() -> None:
+        assert server.stderr is not None
+        for line in server.stderr:
+            log.append(line)
+
+    import threading
+
+    threading.Thread(target=read, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+
+    def exercise_record(home):
+        lessons = _progress(home).get("packs", {}).get("drawn", {}).get("lessons", {})
+        return lessons.get("drawn", {}).get("exercises", {}).get("product", {})
+
+    def session(browser, answer_of) -> None:
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        opened = _count(class_dir, "session-open")
+        page.goto(url)
+        _wait(lambda: _count(class_dir, "session-open") > opened, "a sign-in screen")
+        page.focus(".xterm-helper-textarea")
+        signed = _count(class_dir, "signed-in") + _count(class_dir, "registered")
+        page.keyboard.type(NAME)
+        page.keyboard.press("Tab")
+        page.keyboard.type(PIN)
+        page.keyboard.press("Enter")
+        _wait(
+            lambda: _count(class_dir, "signed-in") + _count(class_dir, "registered") > signed,
+            "the sign-in",
+        )
+        home = ClassRoom(class_dir).home_of(NAME)
+        _wait(lambda: _progress(home).get("name") == NAME, "the learner's progress")
+        written = (home / "progress.json").stat().st_ino  # every save replaces the file
+        for _ in range(3):
+            page.keyboard.press("Enter")  # open the lesson: it saves where the learner is
+            try:
+                _wait(lambda: (home / "progress.json").stat().st_ino != written, "a lesson", 10)
+                break
+            except AssertionError:
+                continue
+        before = exercise_record(home).get("attempts", 0)
+        page.keyboard.type(answer_of(home))
+        page.keyboard.press("Enter")
+        _wait(lambda: exercise_record(home).get("attempts", 0) > before, "the answer saved")
+        page.close()
+
+    try:
+        _wait(lambda: server_pid_of(class_dir), "the server")
+        assert sync_playwright is not None
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+            )
+            session(browser, lambda home: "0")  # wrong: the numbers are kept with it
+            home = ClassRoom(class_dir).home_of(NAME)
+            kept = exercise_record(home)["current"]["params"]
+            assert set(kept) == {"a", "b"}
+            (pack / "01.md").write_text(DRAWN_LESSON.replace("RANGE", "2, 900"))
+            assert run_cli("serve", "--reload", "--class", str(class_dir)).returncode == 0
+            _wait(lambda: any("reloaded" in line for line in log), "the reload")
+            session(browser, lambda home: str(kept["a"] * kept["b"]))
+            record = exercise_record(home)
+            assert record["solved"] is True and record["current"]["params"] == kept
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        shutil.rmtree(pack, ignore_errors=True)
+
+
+def server_pid_of(class_dir):
+    from gradtutor.core.served import server_pid
+
+    return server_pid(class_dir)
