@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -71,6 +72,61 @@ def _progress(home: Path) -> dict:
         return json.loads((home / "progress.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+class Served:
+    """`gradtutor serve` in its own process group, its log (stderr) collected line by line."""
+
+    def __init__(self, tmp_path: Path, pack: Path, class_dir: Path, *extra: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "GRADTUTOR_HOME": str(tmp_path / "home")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gradtutor", "serve", "--pack", str(pack)]
+            + ["--class", str(class_dir), "--port", str(self.port), *extra],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its sessions too are stopped at the end
+        )
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log.append(line)
+
+    def listening(self) -> bool:
+        """Whether it accepts connections."""
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        """Stop it and every session it started."""
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def sign_in(page, url: str, class_dir: Path, name: str, pin: str) -> None:
+    """Open the page, wait for its sign-in screen, type the name, Tab, the PIN, Enter."""
+    opened = _count(class_dir, "session-open")
+    page.goto(url)
+    _wait(lambda: _count(class_dir, "session-open") > opened, "a sign-in screen")
+    page.focus(".xterm-helper-textarea")
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    page.keyboard.type(pin)
+    page.keyboard.press("Enter")
+
+
+def launch(p):
+    """Debian's Chromium, headless."""
+    return p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
 
 
 def test_a_class_signs_in_solves_and_is_reported_in_a_real_browser(tmp_path):
@@ -183,65 +239,30 @@ def test_a_class_signs_in_solves_and_is_reported_in_a_real_browser(tmp_path):
 
 
 def test_a_roster_admits_only_its_names_in_a_real_browser(tmp_path):
-    """Third edition, item 5: with --roster, a name not on it is refused with a sentence
-    and gets no account; a roster name signs in with the PIN the instructor issued."""
+    """Third edition, item 5: with --roster, a name not on it is refused and gets no
+    account; a roster name signs in with the PIN the instructor issued."""
     from gradtutor.core.classroom import ClassRoom
 
     class_dir = tmp_path / "class"
     roster = tmp_path / "roster.csv"
     roster.write_text("id,name,pin\ns-1,Ada Lovelace,4711\n", encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "GRADTUTOR_HOME": str(tmp_path / "home")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gradtutor", "serve", "--pack", str(PACKS / "valid")]
-        + ["--class", str(class_dir), "--port", str(port), "--roster", str(roster)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = Served(tmp_path, PACKS / "valid", class_dir, "--roster", str(roster))
     try:
-
-        def listening() -> bool:
-            with socket.socket() as s:
-                return s.connect_ex(("127.0.0.1", port)) == 0
-
-        _wait(listening, "the server to listen")
+        _wait(server.listening, "the server to listen")
         assert sync_playwright is not None
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-            )
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            page.goto(url)
-            _wait(lambda: _count(class_dir, "session-open") >= 1, "the sign-in screen")
-            page.focus(".xterm-helper-textarea")
-            page.keyboard.type("Mallory")
-            page.keyboard.press("Tab")
-            page.keyboard.type("1234")
-            page.keyboard.press("Enter")
+            browser = launch(p)
+            sign_in(browser.new_page(), server.url, class_dir, "Mallory", "1234")
             _wait(lambda: _count(class_dir, "refused") >= 1, "the refusal")
             # (the sentence itself is drawn on the terminal's canvas; the sign-in screen's
             # own test reads it: test_class_accounts.py)
             assert _count(class_dir, "registered") == 0
             assert [name for name, _ in ClassRoom(class_dir).members()] == ["Ada Lovelace"]
-            other = browser.new_page(viewport={"width": 1200, "height": 800})
-            other.goto(url)
-            _wait(lambda: _count(class_dir, "session-open") >= 2, "a second sign-in screen")
-            other.focus(".xterm-helper-textarea")
-            other.keyboard.type("ada lovelace")
-            other.keyboard.press("Tab")
-            other.keyboard.type("4711")
-            other.keyboard.press("Enter")
+            sign_in(browser.new_page(), server.url, class_dir, "ada lovelace", "4711")
             _wait(lambda: _count(class_dir, "signed-in") == 1, "the issued PIN to sign in")
             browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        server.stop()
 
 
 DRAWN_LESSON = """+++
@@ -269,37 +290,15 @@ def test_a_reload_reaches_new_sessions_and_moves_no_learners_numbers(tmp_path):
     """Third edition, items 7 and 8, in a real browser: a learner's numbers are kept with
     their first answer; the instructor widens the ranges and reloads; in a new session the
     learner's stored numbers still decide what is right (a fresh draw would differ)."""
-    import shutil
-
     from gradtutor.core.classroom import ClassRoom
+    from gradtutor.core.served import server_pid
 
     pack = tmp_path / "pack"
     pack.mkdir()
     (pack / "pack.toml").write_text('format = 2\nid = "drawn"\ntitle = "D"\nversion = "1"\n')
     (pack / "01.md").write_text(DRAWN_LESSON.replace("RANGE", "2, 9"))
     class_dir = tmp_path / "class"
-    port = _free_port()
-    env = {**os.environ, "GRADTUTOR_HOME": str(tmp_path / "home")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gradtutor", "serve", "--pack", str(pack)]
-        + ["--class", str(class_dir), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    log: list[str] = []
-
-    def read() -> None:
-        assert server.stderr is not None
-        for line in server.stderr:
-            log.append(line)
-
-    import threading
-
-    threading.Thread(target=read, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
+    server = Served(tmp_path, pack, class_dir)
 
     def exercise_record(home):
         lessons = _progress(home).get("packs", {}).get("drawn", {}).get("lessons", {})
@@ -307,15 +306,8 @@ def test_a_reload_reaches_new_sessions_and_moves_no_learners_numbers(tmp_path):
 
     def session(browser, answer_of) -> None:
         page = browser.new_page(viewport={"width": 1200, "height": 800})
-        opened = _count(class_dir, "session-open")
-        page.goto(url)
-        _wait(lambda: _count(class_dir, "session-open") > opened, "a sign-in screen")
-        page.focus(".xterm-helper-textarea")
         signed = _count(class_dir, "signed-in") + _count(class_dir, "registered")
-        page.keyboard.type(NAME)
-        page.keyboard.press("Tab")
-        page.keyboard.type(PIN)
-        page.keyboard.press("Enter")
+        sign_in(page, server.url, class_dir, NAME, PIN)
         _wait(
             lambda: _count(class_dir, "signed-in") + _count(class_dir, "registered") > signed,
             "the sign-in",
@@ -337,33 +329,20 @@ def test_a_reload_reaches_new_sessions_and_moves_no_learners_numbers(tmp_path):
         page.close()
 
     try:
-        _wait(lambda: server_pid_of(class_dir), "the server")
+        _wait(lambda: server_pid(class_dir), "the server")
         assert sync_playwright is not None
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-            )
+            browser = launch(p)
             session(browser, lambda home: "0")  # wrong: the numbers are kept with it
             home = ClassRoom(class_dir).home_of(NAME)
             kept = exercise_record(home)["current"]["params"]
             assert set(kept) == {"a", "b"}
             (pack / "01.md").write_text(DRAWN_LESSON.replace("RANGE", "2, 900"))
             assert run_cli("serve", "--reload", "--class", str(class_dir)).returncode == 0
-            _wait(lambda: any("reloaded" in line for line in log), "the reload")
+            _wait(lambda: any("reloaded" in line for line in server.log), "the reload")
             session(browser, lambda home: str(kept["a"] * kept["b"]))
             record = exercise_record(home)
             assert record["solved"] is True and record["current"]["params"] == kept
             browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        shutil.rmtree(pack, ignore_errors=True)
-
-
-def server_pid_of(class_dir):
-    from gradtutor.core.served import server_pid
-
-    return server_pid(class_dir)
+        server.stop()

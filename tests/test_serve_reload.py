@@ -9,14 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import threading
 
 from gradtutor.core.served import current_pack_dirs, publish, server_pid
 
-from .conftest import PACKS, ROOT, run_cli
-from .test_serve_browser import _free_port, _wait
+from .conftest import PACKS, run_cli
+from .test_serve_browser import Served, _wait
 
 
 def test_publish_refuses_a_pack_that_does_not_validate(tmp_path):
@@ -37,26 +34,7 @@ def test_serve_reload_publishes_a_valid_edit_and_refuses_a_broken_one(tmp_path):
     pack = tmp_path / "pack"
     shutil.copytree(PACKS / "valid", pack)
     class_dir = tmp_path / "class"
-    port = _free_port()
-    env = {**os.environ, "GRADTUTOR_HOME": str(tmp_path / "home")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gradtutor", "serve", "--pack", str(pack)]
-        + ["--class", str(class_dir), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        cwd=ROOT,
-    )
-    log: list[str] = []
-
-    def read() -> None:
-        assert server.stderr is not None
-        for line in server.stderr:
-            log.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
+    server = Served(tmp_path, pack, class_dir)
     try:
         _wait(lambda: server_pid(class_dir), "the server to say its process")
         (served,) = current_pack_dirs(class_dir)
@@ -65,21 +43,17 @@ def test_serve_reload_publishes_a_valid_edit_and_refuses_a_broken_one(tmp_path):
         assert 'version = "9' not in (current_pack_dirs(class_dir)[0] / "pack.toml").read_text()
         reload = run_cli("serve", "--reload", "--class", str(class_dir))
         assert reload.returncode == 0, reload.stderr
-        _wait(lambda: any("reloaded" in line for line in log), "the reload")
+        _wait(lambda: any("reloaded" in line for line in server.log), "the reload")
         (now,) = current_pack_dirs(class_dir)
         assert now != served and 'version = "9' in (now / "pack.toml").read_text()
         lesson = next(pack.glob("01-*.md"))
         lesson.write_text(lesson.read_text().replace("```exercise", "```exercise\nid = = 1", 1))
-        os.kill(server.pid, signal.SIGHUP)  # the same, by signal
-        _wait(lambda: any("reload refused" in line for line in log), "the refusal")
-        assert any("not valid TOML" in line for line in log)
+        os.kill(server.process.pid, signal.SIGHUP)  # the same, by signal
+        _wait(lambda: any("reload refused" in line for line in server.log), "the refusal")
+        assert any("not valid TOML" in line for line in server.log)
         assert current_pack_dirs(class_dir) == [now]  # the previous version, still served
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        server.stop()
 
 
 def test_reload_without_a_server_says_so(tmp_path):
