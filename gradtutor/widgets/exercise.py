@@ -497,7 +497,7 @@ class ExerciseView(WorkerFailures, Vertical):
         self.app.save_progress(command)
         title = (
             f"Break it down · Exercise {self.number}: the derivative of "
-            f"{_pretty(fixed.function)} with respect to {fixed.wrt}"
+            f"{_pretty(fixed.function)} with respect to {_pretty(fixed.wrt)}"
         )
         self.app.open_breakdown(
             fixed.function, fixed.wrt, title, self._carried, list(self.lesson.exercises), fixed.id
