@@ -36,7 +36,7 @@ class KeyLocator:
         self._lines = text.splitlines()
         table, index = "", 0
         counts: dict[str, int] = {}
-        for offset, line in enumerate(text.splitlines()):
+        for offset, line in enumerate(self._lines):
             lineno = first_line + offset
             header = _HEADER.match(line)
             if header and not _KEY.match(line):
@@ -207,6 +207,7 @@ _STRING_TOKENS = re.compile(
     r'|"""(?:[^\\]|\\[\s\S])*?(?:"""|\Z)'
     r'|"(?:[^"\\\n]|\\.)*"?'
 )
+_NEWLINE = re.compile("\n")
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.)|\n)")
 
 
@@ -219,7 +220,7 @@ def _scan_strings(text: str) -> Iterator[tuple[int, int, str, str, int]]:
     """
     if "\\" not in text:
         return
-    newlines = [i for i, c in enumerate(text) if c == "\n"]
+    newlines = [m.start() for m in _NEWLINE.finditer(text)]
     for token in _STRING_TOKENS.finditer(text):
         if not token.group().startswith('"'):
             continue

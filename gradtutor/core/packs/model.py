@@ -9,6 +9,7 @@ its type and its schema.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +35,18 @@ def toml(type_name: str, key: str | None = None) -> Mapping[str, str]:
 
 def keys_of(cls: type) -> list[Key]:
     """The TOML keys a dataclass reads: its fields marked with `toml()`, in order."""
+    return list(_keys_of(cls))
+
+
+@functools.lru_cache(maxsize=64)
+def _keys_of(cls: type) -> tuple[Key, ...]:
     keys = []
     for f in dataclasses.fields(cls):
         if "toml" not in f.metadata:
             continue
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         keys.append(Key(f.metadata["key"] or f.name, f.metadata["toml"], required))
-    return keys
+    return tuple(keys)
 
 
 # ----------------------------------------------------------------------------- exercises
