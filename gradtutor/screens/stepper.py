@@ -309,8 +309,10 @@ class StepperScreen(WorkerFailures, TutorScreen):
         if snap.local:
             formula.append(f"\nlocal derivative: {snap.local}", style="dim")
         if snap.max_diff is not None:
+            yours = [n.removeprefix("manual: ") for n in snap.notes if n.startswith("manual: ")]
+            who = yours[0] if yours else "manual formula"  # "your lin_grad"
             formula.append(
-                f"\nmanual formula vs autograd: largest difference {snap.max_diff:.2e}",
+                f"\n{who} vs autograd: largest difference {snap.max_diff:.2e}",
                 style="green" if snap.max_diff < 1e-6 else "yellow",
             )
         if snap.loss is not None:
