@@ -51,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not (directory / "pack.toml").is_file():
             return usage_error("serve", f"{directory} is not a pack (no pack.toml)")
     if args.roster is not None:
-        from .core.classroom import read_roster
+        from .core.roster import read_roster
 
         try:
             entries = read_roster(args.roster)
@@ -151,7 +151,8 @@ def _reload_on_hangup(class_dir: Path, sources: list[Path]) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`gradtutor report PATH... [--csv FILE] [--html FILE]`."""
-    from .core.report import build, to_csv, to_html, to_text_tables
+    from .core.report import build, to_csv, to_text_tables
+    from .core.report_html import to_html
 
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:

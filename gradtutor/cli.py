@@ -405,7 +405,8 @@ def _export(args: argparse.Namespace, store: Any) -> int:
     """`gradtutor progress --export FILE [--name NAME]`."""
     import getpass
 
-    from .core.classroom import ClassError, check_name, export_document
+    from .core.classroom import ClassError, check_name
+    from .core.exports import export_document
     from .core.packs import load_pack
 
     progress = store.load()

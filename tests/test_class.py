@@ -15,10 +15,11 @@ from gradtutor.core.classroom import (
     ClassRoom,
     directory_name,
     fold_name,
-    read_export,
 )
+from gradtutor.core.exports import read_export
 from gradtutor.core.progress import ProgressStore, migrate
-from gradtutor.core.report import build, to_csv, to_html
+from gradtutor.core.report import build, to_csv
+from gradtutor.core.report_html import to_html
 
 from .conftest import PACKS, run_cli, settle
 
@@ -214,7 +215,7 @@ def test_export_and_read_back(tmp_path, monkeypatch):
 def test_an_export_carries_an_id_and_a_checksum_the_report_checks(tmp_path, monkeypatch):
     import hashlib
 
-    from gradtutor.core.classroom import read_export_file
+    from gradtutor.core.exports import read_export_file
 
     monkeypatch.setenv("GRADTUTOR_HOME", str(tmp_path / "home"))
     _learner(tmp_path / "home", True)
@@ -435,7 +436,8 @@ def test_the_report_groups_mistakes_by_what_fired_and_draws_a_grid_in_pack_order
 
 
 def test_a_roster_admits_only_its_names_issues_pins_and_carries_ids(tmp_path, monkeypatch):
-    from gradtutor.core.classroom import NOT_ON_ROSTER, read_roster
+    from gradtutor.core.classroom import NOT_ON_ROSTER
+    from gradtutor.core.roster import read_roster
 
     roster = tmp_path / "roster.csv"
     roster.write_text("\ufeffid,name,pin\ns-1,Ada Lovelace,4711\ns-2,Bob,\n", encoding="utf-8")
@@ -483,7 +485,7 @@ def test_a_roster_admits_only_its_names_issues_pins_and_carries_ids(tmp_path, mo
     ],
 )
 def test_a_broken_roster_is_refused_at_its_line(tmp_path, text, says):
-    from gradtutor.core.classroom import read_roster
+    from gradtutor.core.roster import read_roster
 
     path = tmp_path / "roster.csv"
     path.write_text(text)

@@ -362,7 +362,8 @@ async def test_a_name_not_on_the_roster_is_told_so_on_the_sign_in_screen(tmp_pat
     from textual.widgets import Static
 
     from gradtutor.app import create_app
-    from gradtutor.core.classroom import NOT_ON_ROSTER, RosterEntry
+    from gradtutor.core.classroom import NOT_ON_ROSTER
+    from gradtutor.core.roster import RosterEntry
     from gradtutor.screens.signin import SignInScreen
 
     class_dir = tmp_path / "class"

@@ -12,9 +12,11 @@ import time
 
 import pytest
 
-from gradtutor.core.classroom import ClassRoom, export_document
+from gradtutor.core.classroom import ClassRoom
+from gradtutor.core.exports import export_document
 from gradtutor.core.progress import ProgressStore, empty
-from gradtutor.core.report import build, spreadsheet_safe, to_csv, to_html
+from gradtutor.core.report import build, spreadsheet_safe, to_csv
+from gradtutor.core.report_html import to_html
 from gradtutor.core.safefile import UnsafeFile, json_depth, load_json, read_bounded
 from gradtutor.core.sizes import MAX_WHERE_CONDITIONS
 

@@ -108,3 +108,14 @@ def test_only_the_kind_registry_tells_exercise_kinds_apart():
         for line in _switches_on_exercise_class(ast.parse(path.read_text(encoding="utf-8"))):
             found.append(f"{path.relative_to(ROOT)}:{line}")
     assert found == []
+
+
+def test_no_module_is_over_600_lines():
+    """Modules split along their seams (issue 2/6 of the third edition): none grows past
+    600 lines unnoticed."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in (ROOT / "gradtutor").rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 600
+    }
+    assert long == {}

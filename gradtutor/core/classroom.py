@@ -35,9 +35,12 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .safefile import load_json, read_bounded, read_json
+from .safefile import read_json
+
+if TYPE_CHECKING:
+    from .roster import RosterEntry
 from .sizes import MAX_NAME_CHARS, MAX_PIN_CHARS
 
 MIN_PIN = 4
@@ -47,9 +50,6 @@ FREE_FAILURES = 3
 MAX_WAIT = 300.0
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 """scrypt's cost: about 50 ms and 16 MB per sign-in on a laptop."""
-EXPORT_FORMAT = "gradtutor-progress-export"
-EXPORT_VERSION = 2
-"""2: an `id` (from the roster, optional) and a `checksum` of the progress."""
 
 
 class ClassError(ValueError):
@@ -125,62 +125,6 @@ NOT_ON_ROSTER = (
     "This name is not on the class roster. Type it as your instructor has it, or ask them."
 )
 ROSTER_FILE = "roster.json"
-MAX_ROSTER_BYTES = 2_000_000
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    """One learner of a roster: their id, their name, and an instructor-issued PIN."""
-
-    id: str
-    name: str
-    pin: str | None = None
-    line: int = 0
-
-
-def read_roster(path: Path) -> list[RosterEntry]:
-    """A roster CSV (`id,name` and an optional `pin` column, a header row first); a
-    ClassError naming the line of anything wrong."""
-    import csv
-    import io
-
-    try:
-        raw = read_bounded(path, MAX_ROSTER_BYTES)
-    except OSError as exc:
-        raise ClassError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ClassError(f"{path}: not UTF-8 (byte {exc.start + 1})") from exc
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise ClassError(f"{path}: empty; the first row names the columns: id,name[,pin]")
-    header = [h.strip().lower() for h in rows[0]]
-    if "id" not in header or "name" not in header:
-        raise ClassError(f"{path}:1: the first row must name the columns id and name (and pin)")
-    at = {h: header.index(h) for h in ("id", "name", "pin") if h in header}
-    entries: list[RosterEntry] = []
-    seen_ids: set[str] = set()
-    seen_names: set[str] = set()
-    for number, row in enumerate(rows[1:], 2):
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = {h: (row[i].strip() if i < len(row) else "") for h, i in at.items()}
-        learner_id, name, pin = cells["id"], cells["name"], cells.get("pin") or None
-        try:
-            folded = check_name(name)
-        except ClassError as exc:
-            raise ClassError(f"{path}:{number}: {exc}") from exc
-        if not learner_id or len(learner_id) > 80 or not safe_text(learner_id) == learner_id:
-            raise ClassError(f"{path}:{number}: an id of 1 to 80 printable characters is needed")
-        if learner_id in seen_ids or folded in seen_names:
-            raise ClassError(f"{path}:{number}: {name!r} ({learner_id}) is on the roster twice")
-        if pin is not None and not MIN_PIN <= len(pin) <= MAX_PIN:
-            raise ClassError(f"{path}:{number}: a PIN has {MIN_PIN} to {MAX_PIN} characters")
-        seen_ids.add(learner_id)
-        seen_names.add(folded)
-        entries.append(RosterEntry(learner_id, " ".join(name.split()), pin, number))
-    return entries
 
 
 def lockout_wait(failures: int) -> float:
@@ -651,100 +595,3 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- exports
-
-
-def progress_checksum(progress: dict[str, Any]) -> str:
-    """`sha256:` and the SHA-256 of the progress as canonical JSON (sorted keys, no
-    spaces): it catches a careless edit of an export, not a determined forger (anyone
-    can compute it again; it is not keyed)."""
-    canonical = json.dumps(progress, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def export_document(
-    progress: dict[str, Any],
-    name: str,
-    packs: list[dict[str, str | None]],
-    learner_id: str | None = None,
-) -> dict[str, Any]:
-    """The file a learner hands in: format and version, their name (and roster id), the
-    time, the packs (id, title, version), the progress document and its checksum."""
-    document: dict[str, Any] = {
-        "format": EXPORT_FORMAT,
-        "format_version": EXPORT_VERSION,
-        "name": " ".join(name.split()),
-        "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "packs": packs,
-        "progress": progress,
-        "checksum": progress_checksum(progress),
-    }
-    if learner_id is not None:
-        document["id"] = learner_id
-    return document
-
-
-@dataclass(frozen=True)
-class Export:
-    """What an export file says beside the progress."""
-
-    name: str
-    progress: dict[str, Any]
-    learner_id: str | None = None
-    checksum: str | None = None
-    """None: an export of format version 1, made before exports had one."""
-    checksum_ok: bool = True
-    exported: str = ""
-    """When it was exported (`YYYY-MM-DDTHH:MM:SSZ`), as the file says."""
-
-
-def read_export(path: Path) -> tuple[str, dict[str, Any]]:
-    """(learner name, progress document) of an export file; ClassError saying what is
-    wrong with a file that is not one."""
-    export = read_export_file(path)
-    return export.name, export.progress
-
-
-def read_export_file(path: Path) -> Export:
-    """An export file, with its id and whether its checksum matches its progress (checked
-    before any migration); ClassError saying what is wrong with a file that is not one."""
-    try:
-        raw = read_bounded(path)
-    except OSError as exc:
-        raise ClassError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    try:
-        data = load_json(raw)
-    except ValueError as exc:
-        raise ClassError(f"{path}: not JSON ({exc})") from exc
-    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-        raise ClassError(
-            f'{path}: not a gradtutor progress export (no "format": "{EXPORT_FORMAT}")'
-        )
-    version = data.get("format_version")
-    if type(version) is not int or version > EXPORT_VERSION:
-        raise ClassError(
-            f"{path}: export format version {version!r} is not one this gradtutor reads"
-        )
-    name, progress = data.get("name"), data.get("progress")
-    if not isinstance(name, str) or not fold_name(name):
-        raise ClassError(f"{path}: the export has no learner name")
-    if not isinstance(progress, dict):
-        raise ClassError(f"{path}: the export has no progress document")
-    from .progress import upgraded
-
-    checksum = data.get("checksum")
-    checksum = checksum if isinstance(checksum, str) else None
-    ok = checksum is None or checksum == progress_checksum(progress)
-    learner_id = data.get("id")
-    document = upgraded(progress)
-    if document is None:
-        raise ClassError(
-            f"{path}: the progress in the export has a layout this gradtutor does not read"
-        )
-    return Export(
-        name,
-        document,
-        safe_text(learner_id) if isinstance(learner_id, str) else None,
-        checksum,
-        ok,
-        safe_text(data["exported"], 40) if isinstance(data.get("exported"), str) else "",
-    )
