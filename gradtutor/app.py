@@ -25,6 +25,7 @@ from .commands import LessonCommands
 from .core.packs import (
     BrokenPack,
     Lesson,
+    LibraryFunction,
     Pack,
     StepperBlock,
     TrainingBlock,
@@ -48,6 +49,9 @@ from .core.progress.commands import apply as apply_command
 from .core.sizes import NetworkSize
 from .messages import ProgressSaved, ProgressSaveFailed
 from .widgets.failures import report_worker_failure
+
+LearnerFunctions = tuple[tuple[LibraryFunction, ...], dict[str, str]]
+"""A stepper block's library and the learner's accepted code by exercise address."""
 
 
 class GradTutorApp(App[None]):
@@ -405,20 +409,17 @@ class GradTutorApp(App[None]):
         else:
             self.open_training(block)
 
-    def learner_functions(self, block: StepperBlock) -> list[tuple[str, str, bool]]:
-        """For a stepper block with `manual = "learner"`: each function's header, the
-        learner's accepted code (or the reference's), and whether it is their own."""
+    def learner_functions(self, block: StepperBlock) -> LearnerFunctions | None:
+        """For a stepper block with `manual = "learner"`: the functions it calls, and the
+        learner's accepted code for each (the reference stands in for the others)."""
         if block.manual != "learner":
-            return []
-        functions = []
-        for function in block.library:
-            pack, lesson, exercise = function.exercise.split("/")
-            own = self.progress.exercise(pack, lesson, exercise).program
-            functions.append((function.header, own or function.solution_code, own is not None))
-        return functions
+            return None
+        from .core.session import accepted_programs
+
+        return block.library, accepted_programs(self.progress, block.library)
 
     def open_stepper(
-        self, size: NetworkSize | None = None, learner: list[tuple[str, str, bool]] | None = None
+        self, size: NetworkSize | None = None, learner: LearnerFunctions | None = None
     ) -> None:
         """Open the network stepper (on the default network unless told otherwise), with
         the learner's own backward functions where a stepper block asks for them."""

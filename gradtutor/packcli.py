@@ -106,7 +106,7 @@ def _variant_count(exercise: Any) -> int | str:
     import math
 
     from .core.kinds import kind_of
-    from .core.params import count_variants
+    from .core.params import COUNT_LIMIT, count_variants
 
     if kind_of(exercise).make_variant is not None:
         return "unlimited"
@@ -114,7 +114,7 @@ def _variant_count(exercise: Any) -> int | str:
     if not exercise.params:
         return orders
     count = count_variants(exercise.params, exercise.where)
-    return f"more than {100_000:,}" if count is None else count * orders
+    return f"more than {COUNT_LIMIT:,}" if count is None else count * orders
 
 
 def _learners_variant(

@@ -414,3 +414,31 @@ def test_uses_must_name_an_earlier_program_exercise(tmp_path):
     assert (
         result.returncode == 1 and '"later-one" is not a program exercise earlier' in result.stdout
     )
+
+
+async def test_the_stepper_block_runs_only_the_learners_own_accepted_functions(isolated_home):
+    """A learner who solved lin_grad (here with a slip the checker would have caught in
+    another round) sees their own lin_grad compared live; the others run built in."""
+    from gradtutor.app import create_app
+    from gradtutor.core.packs import StepperBlock
+    from gradtutor.core.progress import ProgressStore
+
+    averaged = LIN.replace("sum(0)", "mean(0)")
+    ProgressStore(isolated_home).record_answer(
+        "backprop-from-scratch", "write-backward", "lin-grad", True, program=averaged
+    )
+    app = create_app(pack_dirs=[ROOT / "lessons"], home=isolated_home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        (block,) = [s for s in LESSON.segments if isinstance(s, StepperBlock)]
+        app.open_block(block)
+        await settle(pilot)
+        screen = app.screen
+        assert sorted(screen.programs) == ["lin_grad"]
+        assert screen.sub_title == "your backward pass"
+        for _ in range(6):  # four forward steps, then mse and the second layer
+            await pilot.press("right")
+            await settle(pilot)
+        snap = screen.stepper.current
+        assert snap.node == "lin2" and snap.max_diff > 1e-3
+        assert "manual: your lin_grad" in snap.notes

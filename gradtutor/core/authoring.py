@@ -8,7 +8,6 @@ All reported at the line of the key concerned.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from . import mathlang, sizes
@@ -17,6 +16,7 @@ from .kinds import Found, kind_of
 from .packs import Exercise, Pack
 from .params import DrawError
 from .problems import Problem, ProblemList
+from .text import mask_numbers
 from .variants import variant_of
 
 
@@ -52,7 +52,7 @@ def _variant_problems(ex: Exercise, symbolic: bool) -> Found:
         for line, severity, message in _fixed_problems(
             variant.exercise, symbolic and k == 0, parameterized=True
         ):
-            key = (line, severity, _NUMBERS.sub("#", message))
+            key = (line, severity, mask_numbers(message))
             if key in seen:
                 seen[key][3] += 1
             else:
@@ -60,10 +60,6 @@ def _variant_problems(ex: Exercise, symbolic: bool) -> Found:
     for (line, severity, _), (k, values, message, count) in seen.items():
         also = f" ({count} of {sizes.VALIDATE_VARIANTS} variants)" if count > 1 else ""
         yield line, severity, f"variant {k} ({values}): {message}{also}"
-
-
-_NUMBERS = re.compile(r"-?\d+(\.\d+)?(e[-+]?\d+)?")
-"""Numbers in a message: two variants' messages that differ only in them are one problem."""
 
 
 def _fixed_problems(ex: Exercise, symbolic: bool, parameterized: bool = False) -> Found:

@@ -176,11 +176,7 @@ class Breakdown:
                         details={"explained": True},
                     )
                 # one operation: the rule says more than a diagnosis of a chain could
-                sentence = verdict.counterexample_sentence()
-                ce = verdict.counterexample
-                if ce:  # the graph's names (u₁, not u1), as the screen draws them
-                    at = ", ".join(f"{name(k)} = {v}" for k, v in ce["point"].items())
-                    sentence = f"At {at}: the derivative is {ce['expected']}, your answer gives {ce['got']}."
+                sentence = verdict.counterexample_sentence(name)  # u₁ as the graph draws it
                 if sentence:  # the inputs are free: the point need not lie on the function
                     inputs = listed([name(i) for i in task.node.inputs])
                     sentence = (

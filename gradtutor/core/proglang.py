@@ -23,13 +23,16 @@ import textwrap
 import time
 import unicodedata
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import tensorlang
 from .sizes import MAX_PROGRAM_CHARS
 from .tensorlang import TensorExpr, TensorLangError, _Interpreter, _Validator
+
+if TYPE_CHECKING:
+    from .packs.model import LibraryFunction
 
 MAX_STATEMENTS = 40
 MAX_CALL_DEPTH = 8
@@ -95,6 +98,12 @@ def parse_header(text: str) -> Header:
     if len(set(params)) != len(params):
         raise ProgramError("a parameter is named twice")
     return Header(fn.name, params)
+
+
+def headers_of(texts: Iterable[str]) -> dict[str, Header]:
+    """Function headers by the function's name; raises ProgramError."""
+    headers = [parse_header(text) for text in texts]
+    return {h.name: h for h in headers}
 
 
 @dataclass(frozen=True)
@@ -494,6 +503,39 @@ class _Runner(_Interpreter):
             raise ProgramError(
                 f"{called}: {exc}", node.lineno, tensorlang._col(node, self.text)
             ) from None
+
+
+def execute(program: Program, env: dict[str, Any]) -> Any:
+    """Run a program's statements on `env` itself, on the CPU, without the meta pass: an
+    exercise's own `forward`, whose names the caller reads afterwards and whose tensors
+    autograd records (an author's code, validated like a learner's)."""
+    return _Runner(program, env, "cpu", {}, RunState(), 0).run()
+
+
+def library_programs(
+    library: Sequence[LibraryFunction], accepted: Mapping[str, str] | None = None
+) -> tuple[dict[str, Program], list[str]]:
+    """The functions of a library, by name: the learner's accepted code for each (by the
+    address of the exercise that defines it), else that exercise's solution_code; and
+    the names that run the reference instead. Raises ProgramError for a library whose
+    reference does not parse."""
+    accepted = dict(accepted or {})
+    headers = headers_of(f.header for f in library)
+    programs: dict[str, Program] = {}
+    notes = []
+    for function in library:
+        header = parse_header(function.header)
+        code = accepted.get(function.exercise)
+        earlier = {k: v for k, v in headers.items() if k != header.name}
+        if code is not None:
+            try:
+                programs[header.name] = parse_program(header, code, earlier)
+                continue
+            except ProgramError:
+                pass  # an accepted program that no longer parses: the reference runs
+        programs[header.name] = parse_program(header, function.solution_code, earlier)
+        notes.append(header.name)
+    return programs, notes
 
 
 def run_program(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from .classroom import ClassError, ClassRoom, fold_name, safe_text
 from .exports import read_export_file
 from .progress import empty, exercise_records, upgraded
 from .safefile import read_json
+from .text import mask_numbers
 
 TOP = 3
 """Wrong answers and feedback listed per exercise."""
@@ -279,10 +279,7 @@ def _group_of(mistake: dict[str, Any]) -> str | None:
     said = mistake.get("feedback") or mistake.get("diagnosis")
     if not isinstance(said, str) or not said:
         return None
-    return "text:" + _MASK.sub("#", safe_text(said, 300))
-
-
-_MASK = re.compile(r"[-−]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?")
+    return "text:" + mask_numbers(safe_text(said, 300))
 
 
 def _opened_from(learners: list[Learner]) -> list[Path]:

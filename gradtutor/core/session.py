@@ -13,11 +13,12 @@ judged once, right or wrong, and F4 (or Enter) brings the next one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from .kinds import Preview, kind_of
-from .packs import Exercise, PracticeExercise
+from .packs import Exercise, LibraryFunction, PracticeExercise
 from .progress.commands import (
     ExerciseAddress,
     FreshVariant,
@@ -130,6 +131,11 @@ class ExerciseSession:
     pending: ProgressCommand | None = None
     """A command to save as soon as the exercise is shown: a fresh round, when an edit of
     the pack left the learner's numbers outside its `[params]` or `where`."""
+
+    @property
+    def library(self) -> tuple[LibraryFunction, ...]:
+        """The functions a program exercise may call (none for other kinds)."""
+        return getattr(self.exercise, "library", ())
 
     @property
     def params_to_keep(self) -> dict[str, object] | None:
@@ -381,15 +387,18 @@ def diagnosis_kind(text: str) -> str:
     numbers masked (`right shape, but # times the gradient`)."""
     import re
 
+    from .text import mask_numbers
+
     first = re.split(r"(?<=[.:?!])\s", text.strip(), maxsplit=1)[0]
-    return re.sub(r"[-−]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?", "#", first)[:200]
+    return mask_numbers(first)[:200]
 
 
-def accepted_programs(progress: Progress, exercise: Exercise) -> dict[str, str]:
-    """The learner's accepted code for each function a program exercise may call, by the
-    address of the exercise that defines it (those without one run the reference)."""
+def accepted_programs(progress: Progress, library: Iterable[LibraryFunction]) -> dict[str, str]:
+    """The learner's accepted code for each function of a library (what a program
+    exercise, or a stepper block, may call), by the address of the exercise that defines
+    it; those without one run the reference."""
     found = {}
-    for function in getattr(exercise, "library", ()):
+    for function in library:
         pack, lesson, exercise_id = function.exercise.split("/")
         code = progress.exercise(pack, lesson, exercise_id).program
         if code is not None:

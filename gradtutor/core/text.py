@@ -91,6 +91,15 @@ class SafeStream:
         return getattr(self._stream, name)
 
 
+_NUMBER = re.compile(r"[-−]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?")
+
+
+def mask_numbers(text: str) -> str:
+    """The text with every number written as `#`: two messages that differ only in the
+    numbers drawn for a learner (or a variant) read the same."""
+    return _NUMBER.sub("#", text)
+
+
 def listed(names: list[str]) -> str:
     """Names as a sentence lists them: `a`, `a and b`, `a, b and c`."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -27,6 +27,9 @@ from ..widgets.failures import WorkerFailures
 from ..widgets.inputs import HEADER_ICON, AnswerInput
 from ..widgets.tensor_view import TensorView
 from .base import TutorScreen
+
+if TYPE_CHECKING:
+    from ..app import LearnerFunctions
 
 CHAIN = ("x", "lin1", "relu", "lin2", "mse", "loss")
 LOSS_HINT = "loss: an update (u) or training (t) draws its curve here"
@@ -134,13 +137,16 @@ class StepperScreen(WorkerFailures, TutorScreen):
         self,
         size: NetworkSize | None = None,
         standalone: bool = False,
-        learner: list[tuple[str, str, bool]] | None = None,
+        learner: LearnerFunctions | None = None,
     ) -> None:
         super().__init__()
         self.standalone = standalone
-        self.learner = list(learner or [])
-        """The learner's backward functions: (header, code, their own) each; the manual
-        backward runs them instead of the reference (a stepper block's `manual`)."""
+        self.learner = learner
+        """A stepper block's library and the learner's accepted code: the manual backward
+        runs those functions instead of the reference (a stepper block's `manual`)."""
+        self.programs: dict[str, Any] = {}
+        """The learner's own accepted functions, parsed (made on mount, used by the
+        worker); the built-in manual backward runs for the others."""
         """Opened by `gradtutor stepper`: Esc quits rather than showing the browser."""
         self._waiting: deque[Any] = deque()
         """Actions asked for while another ran: run in order, each after the last."""
@@ -185,13 +191,18 @@ class StepperScreen(WorkerFailures, TutorScreen):
         self.query_one("#loss-curve", Sparkline).display = False
         self.query_one("#graph", Tree).guide_depth = 2
         self.busy = True  # keys pressed while the network is built wait for it
-        self.run_step(lambda s: s.current, start=True)
         if self.learner:
-            from ..core.proglang import parse_header
+            from ..core.proglang import ProgramError, library_programs
             from ..core.text import listed
 
-            own = [parse_header(h).name for h, _, mine in self.learner if mine]
-            other = [parse_header(h).name for h, _, mine in self.learner if not mine]
+            try:
+                programs, other = library_programs(*self.learner)
+            except ProgramError:  # a reference that does not parse: the built-in runs
+                programs, other = {}, []
+            # only the learner's own replace the built-in manual backward (the reference
+            # solutions compute the same, and are not labelled "your")
+            self.programs = {k: v for k, v in programs.items() if k not in other}
+            own = list(self.programs)
             said = f"The manual backward runs your own {listed(own)}" if own else ""
             if other:
                 said += ("; " if said else "The manual backward runs ") + (
@@ -199,26 +210,13 @@ class StepperScreen(WorkerFailures, TutorScreen):
                 )
             self.sub_title = "your backward pass" if own else self.sub_title
             self.notify(said + ".", markup=False, timeout=8)
+        self.run_step(lambda s: s.current, start=True)  # with the learner's functions parsed
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys act only while no text field has focus."""
         if action in _LETTER_ACTIONS and isinstance(self.focused, Input):
             return False
         return True
-
-    def _programs(self) -> dict[str, Any]:
-        """The learner's functions, parsed (one that no longer parses: the reference)."""
-        from ..core.proglang import ProgramError, parse_header, parse_program
-
-        headers = {parse_header(h).name: parse_header(h) for h, _, _ in self.learner}
-        programs = {}
-        for header_text, code, _own in self.learner:
-            header = parse_header(header_text)
-            try:
-                programs[header.name] = parse_program(header, code, headers)
-            except ProgramError:
-                continue
-        return programs
 
     # -- the worker ------------------------------------------------------------------
 
@@ -230,7 +228,7 @@ class StepperScreen(WorkerFailures, TutorScreen):
                 from ..core.stepper import Stepper
 
                 s = self.network
-                self.stepper = Stepper(s.n, s.d_in, s.hidden, s.seed, s.lr, self._programs())
+                self.stepper = Stepper(s.n, s.d_in, s.hidden, s.seed, s.lr, self.programs)
             from ..core.stepper import prediction_target
 
             previous = self.stepper.current

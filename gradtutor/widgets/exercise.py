@@ -381,7 +381,7 @@ class ExerciseView(WorkerFailures, Vertical):
             elif not session.checking:
                 self._show(".verdict", Text(refused.message, style="italic"))
             return
-        session.accepted = accepted_programs(self.app.progress, session.exercise)
+        session.accepted = accepted_programs(self.app.progress, session.library)
         session.checking = True
         self.checking = True
         self.check_answer(answer)

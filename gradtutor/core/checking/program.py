@@ -26,6 +26,8 @@ from ..proglang import (
     Program,
     ProgramError,
     RunState,
+    execute,
+    library_programs,
     parse_header,
     parse_program,
     run_program,
@@ -87,9 +89,12 @@ def _forward_program(ex: ProgramExercise) -> Program:
     return parse_program(parse_header(ex.header), ex.forward)
 
 
-def make_case(ex: ProgramExercise, dims: dict[str, int], index: int) -> Case:
-    """Random arguments of these shapes, the forward pass, and autograd's gradients.
-    Raises ProgramError when the exercise's own forward or upstream cannot run."""
+def make_case(
+    ex: ProgramExercise, dims: dict[str, int], index: int, forward: Program | None = None
+) -> Case:
+    """Random arguments of these shapes, the forward pass (`forward`: the exercise's,
+    parsed), and autograd's gradients. Raises ProgramError when the exercise's own forward
+    or upstream cannot run."""
     gen = torch.Generator().manual_seed(_seed(ex.address, f"values/{index}") % 2**63)
     leaves = {
         name: torch.randn(
@@ -98,9 +103,8 @@ def make_case(ex: ProgramExercise, dims: dict[str, int], index: int) -> Case:
         for name, shape in ex.shapes
     }
     tracked = {k: v.clone().requires_grad_(True) for k, v in leaves.items()}
-    forward = _forward_program(ex)
     env = dict(tracked)
-    _run_forward(forward, env)
+    execute(forward if forward is not None else _forward_program(ex), env)
     upstream: dict[str, torch.Tensor] = {}
     for name, expr in ex.upstream:
         upstream[name] = upstream_value(expr, env).to(DTYPE)
@@ -137,47 +141,13 @@ def upstream_value(expr: str, env: Mapping[str, torch.Tensor]) -> torch.Tensor:
     return value
 
 
-def _run_forward(forward: Program, env: dict[str, torch.Tensor]) -> None:
-    """The exercise's forward statements, with autograd recording (they are the author's,
-    validated like a learner's program and interpreted the same way)."""
-    from ..proglang import _Runner
-
-    _Runner(forward, env, "cpu", {}, RunState(), 0).run()
-
-
-def build_library(
-    ex: ProgramExercise, accepted: Mapping[str, str] | None = None
-) -> tuple[dict[str, Program], list[str]]:
-    """The functions the exercise may call, by name: the learner's accepted program for
-    each (by the defining exercise's address), else its solution_code; and a note for
-    each that runs the reference instead. Raises ProgramError for a library that does
-    not parse."""
-    accepted = dict(accepted or {})
-    headers = {parse_header(f.header).name: parse_header(f.header) for f in ex.library}
-    programs: dict[str, Program] = {}
-    notes = []
-    for function in ex.library:
-        header = parse_header(function.header)
-        code = accepted.get(function.exercise)
-        earlier = {k: v for k, v in headers.items() if k != header.name}
-        if code is not None:
-            try:
-                programs[header.name] = parse_program(header, code, earlier)
-                continue
-            except ProgramError:
-                pass  # an accepted program that no longer parses: the reference runs
-        programs[header.name] = parse_program(header, function.solution_code, earlier)
-        notes.append(header.name)
-    return programs, notes
-
-
 def check_program(
     ex: ProgramExercise, answer: str, accepted: Mapping[str, str] | None = None
 ) -> Verdict:
     """Check a learner's function body against autograd on every shape set."""
     header = parse_header(ex.header)
     try:
-        library, notes = build_library(ex, accepted)
+        library, notes = library_programs(ex.library, accepted)
         program = parse_program(header, answer, {k: v.header for k, v in library.items()})
     except ProgramError as exc:
         return invalid(f"Not understood: {exc}.", exc.column)
@@ -190,8 +160,9 @@ def check_program(
     )
     state = RunState()
     checked = 0
+    forward = _forward_program(ex)
     for index, dims in enumerate(shape_sets(ex)):
-        case = make_case(ex, dims, index)
+        case = make_case(ex, dims, index, forward)
         args = _learner_arguments(header, case)
         try:
             returned = run_program(program, args, library, state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -48,12 +49,13 @@ class Verdict:
             diagnosis = diagnosis.removeprefix(opening)
         return answer, self.feedback, diagnosis.strip() or None
 
-    def counterexample_sentence(self) -> str:
-        """`At x = 1.3: the derivative is 2.6, your answer gives -2.6.` ("" without one)."""
+    def counterexample_sentence(self, name: Callable[[str], str] = str) -> str:
+        """`At x = 1.3: the derivative is 2.6, your answer gives -2.6.` ("" without one);
+        `name` writes each variable (the breakdown's `u₁` for `u1`)."""
         ce = self.counterexample
         if not ce:
             return ""
-        at = ", ".join(f"{k} = {v}" for k, v in ce["point"].items())
+        at = ", ".join(f"{name(k)} = {v}" for k, v in ce["point"].items())
         return f"At {at}: the derivative is {ce['expected']}, your answer gives {ce['got']}."
 
     def to_json(self) -> dict[str, Any]:

@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 
 
 def _preview(ex: Exercise, answer: str) -> Preview:
-    from ..proglang import ProgramError, parse_header, parse_program
+    from ..proglang import ProgramError, headers_of, parse_header, parse_program
 
     assert isinstance(ex, ProgramExercise)
     header = parse_header(ex.header)
-    library = {parse_header(f.header).name: parse_header(f.header) for f in ex.library}
+    library = headers_of(f.header for f in ex.library)
     try:
         program = parse_program(header, answer, library)
     except ProgramError as exc:
@@ -55,12 +55,11 @@ def _problems(ex: Exercise, symbolic: bool) -> Found:
     from ..proglang import ProgramError, parse_header, parse_program
 
     assert isinstance(ex, ProgramExercise)
-    for key in ("forward",):
-        try:
-            parse_program(parse_header(ex.header), ex.forward)
-        except ProgramError as exc:
-            yield ex.line_of(key), "error", f"`{key}` does not parse: {exc}"
-            return
+    try:
+        parse_program(parse_header(ex.header), ex.forward)
+    except ProgramError as exc:
+        yield ex.line_of("forward"), "error", f"`forward` does not parse: {exc}"
+        return
     try:
         verdict = check_program(ex, ex.solution_code)
     except ProgramError as exc:
@@ -74,10 +73,6 @@ def _problems(ex: Exercise, symbolic: bool) -> Found:
         )
 
 
-def _reserved(ex: Exercise) -> dict[str, str]:
-    return {}
-
-
 KIND = Kind(
     "program",
     ProgramExercise,
@@ -87,6 +82,5 @@ KIND = Kind(
     reference=_reference,
     solution_extra=_solution_extra,
     problems=_problems,
-    reserved=_reserved,
     shown_fields=lambda ex: {"header": ex.header},  # type: ignore[attr-defined]
 )
