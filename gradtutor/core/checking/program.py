@@ -33,7 +33,7 @@ from ..proglang import (
     run_program,
 )
 from .diagnosis import nice_number
-from .tensor import same
+from .tensor import reshaped, same, transposed, unsummed
 from .verdict import Verdict, invalid
 
 DTYPE = torch.float64
@@ -236,15 +236,11 @@ def _compare(
 
 
 def _shape_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
-    if got.dim() == 2 and expected.dim() == 2 and same(got.T, expected):
+    if transposed(got, expected):
         return " It looks transposed."
-    if got.numel() == expected.numel() and same(got.reshape(expected.shape), expected):
+    if reshaped(got, expected):
         return " The numbers are right; reshape it (squeeze, unsqueeze, or keepdim)."
-    if (
-        got.dim() == expected.dim() + 1
-        and got.shape[1:] == expected.shape
-        and same(got.sum(0), expected)
-    ):
+    if unsummed(got, expected):
         return " Sum over the batch dimension, 0."
     if (
         got.dim() == 2

@@ -165,16 +165,31 @@ class Rule:
     says: Callable[[Case], str]
 
 
+def transposed(got: torch.Tensor, expected: torch.Tensor) -> bool:
+    """The right numbers, transposed."""
+    return got.dim() == 2 and expected.dim() == 2 and same(got.T, expected)
+
+
+def unsummed(got: torch.Tensor, expected: torch.Tensor) -> bool:
+    """One row per example where the sum over the batch dimension was wanted."""
+    return (
+        got.dim() == expected.dim() + 1
+        and got.shape[1:] == expected.shape
+        and same(got.sum(0), expected)
+    )
+
+
+def reshaped(got: torch.Tensor, expected: torch.Tensor) -> bool:
+    """The right numbers in another shape of the same size."""
+    return got.numel() == expected.numel() and same(got.reshape(expected.shape), expected)
+
+
 def _transposed(c: Case) -> bool:
-    return c.got.dim() == 2 and c.expected.dim() == 2 and same(c.got.T, c.expected)
+    return transposed(c.got, c.expected)
 
 
 def _unsummed(c: Case) -> bool:
-    return (
-        c.got.dim() == c.expected.dim() + 1
-        and c.got.shape[1:] == c.expected.shape
-        and same(c.got.sum(0), c.expected)
-    )
+    return unsummed(c.got, c.expected)
 
 
 def _broadcast_square(c: Case) -> bool:
@@ -183,7 +198,7 @@ def _broadcast_square(c: Case) -> bool:
 
 
 def _needs_reshape(c: Case) -> bool:
-    return c.got.numel() == c.expected.numel() and same(c.got.reshape(c.expected.shape), c.expected)
+    return reshaped(c.got, c.expected)
 
 
 SHAPE_RULES = (
