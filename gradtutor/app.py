@@ -1,8 +1,12 @@
 """The Textual application. It renders what `gradtutor.core` returns.
 
-On the start path: no torch, no sympy. Packs and progress load synchronously (they are
-cheap); torch, sympy and the checker are imported in a thread worker after the first
-paint, and the sympy sandbox is started then, so the first check is quick.
+On the start path: no torch, no sympy, and no pack model. The lesson browser paints from
+the outline of the packs saved by the last session (`core/outline.py`) when nothing in
+them changed; the packs load right after that first paint, on the app's thread (a key
+that needs them before then loads them first), and the browser is rebuilt only if they
+differ from the outline. Without an outline the packs load before the first paint.
+Torch, sympy and the checker are imported in a thread worker after the first paint, and
+the sympy sandbox is started then, so the first check is quick.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -21,18 +25,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
+from . import __version__
 from .commands import LessonCommands
-from .core.packs import (
-    BrokenPack,
-    Lesson,
-    LibraryFunction,
-    Pack,
-    StepperBlock,
-    TrainingBlock,
-    load_fence_cache,
-    load_pack,
-    save_fence_cache,
-)
+from .core.outline import BrokenPack
 from .core.paths import default_pack_dirs, home_dir
 from .core.problems import Problem, ProblemList
 from .core.progress import (
@@ -44,13 +39,17 @@ from .core.progress import (
     empty,
     lesson_states,
 )
-from .core.progress.commands import ProgressCommand
-from .core.progress.commands import apply as apply_command
+from .core.progress.states import PackLike
+from .core.shelf import FENCE_FILE, PackShelf
 from .core.sizes import NetworkSize
 from .messages import ProgressSaved, ProgressSaveFailed
 from .widgets.failures import report_worker_failure
 
-LearnerFunctions = tuple[tuple[LibraryFunction, ...], dict[str, str]]
+if TYPE_CHECKING:  # the pack model loads after the first paint
+    from .core.packs import Lesson, LibraryFunction, Pack, StepperBlock, TrainingBlock
+    from .core.progress.commands import ProgressCommand
+
+LearnerFunctions = tuple[tuple["LibraryFunction", ...], dict[str, str]]
 """A stepper block's library and the learner's accepted code by exercise address."""
 
 
@@ -83,17 +82,13 @@ class GradTutorApp(App[None]):
         """A served session's class: it opens on the sign-in screen (None: a terminal)."""
         self.learner_name = ""
         """Who signed in (a served session)."""
-        self.pack_dirs = pack_dirs
         self.unlock_all = unlock_all
         """An instructor's preview: every lesson open, nothing written to progress."""
         self.initial_stepper = stepper
         """The network to open the stepper on at start (`gradtutor stepper`)."""
         self.store = ProgressStore(home)
-        self.packs: list[Pack] = []
-        self.broken_packs: list[BrokenPack] = []
-        """Packs that could not be loaded, with their problems (listed in the browser)."""
-        self.load_problems = ProblemList()
-        self.pack_problems: dict[str, list[Problem]] = {}
+        self.shelf = PackShelf(pack_dirs, self.store.home / "cache", __version__)
+        """The packs (at start, maybe only their outlines: see `ensure_loaded`)."""
         self.progress: Progress = Progress(empty())
         self.progress_problem: str | None = None
         """Why progress cannot be saved (None when it can)."""
@@ -107,29 +102,58 @@ class GradTutorApp(App[None]):
         and help, nothing else (no lesson, no stepper, not even from the palette)."""
         return self.class_dir is not None and not self.learner_name
 
+    @property
+    def packs(self) -> list[Pack]:
+        """The loaded packs (none while their outlines stand in)."""
+        return self.shelf.packs
+
+    @property
+    def broken_packs(self) -> list[BrokenPack]:
+        """Packs that could not be loaded, with their problems (listed in the browser)."""
+        return self.shelf.broken_packs
+
+    @property
+    def pack_problems(self) -> dict[str, list[Problem]]:
+        """Errors that let a pack open (unknown keys), by pack id: listed beside it."""
+        return self.shelf.pack_problems
+
+    @property
+    def load_problems(self) -> ProblemList:
+        """Every error found loading the packs."""
+        return self.shelf.load_problems
+
     def load(self) -> None:
         """Load the packs and the progress (also used by tests to reload)."""
-        load_fence_cache(self.store.home / "cache" / "fences.json")
-        self.packs, self.broken_packs, self.load_problems = [], [], ProblemList()
-        self.pack_problems: dict[str, list[Problem]] = {}
-        """Errors that let a pack open (unknown keys), by pack id: listed beside it."""
-        seen: set[str] = set()
-        for directory in self.pack_dirs:
-            result = load_pack(directory)
-            errors = result.problems.errors
-            self.load_problems.extend(errors)
-            if result.pack is not None and result.pack.id in seen:
-                continue
-            if result.pack is None or result.problems.blocking:
-                self.broken_packs.append(BrokenPack(Path(directory), tuple(errors)))
-                continue
-            seen.add(result.pack.id)
-            self.packs.append(result.pack)
-            if errors:
-                self.pack_problems[result.pack.id] = list(errors)
+        self.shelf.load()
         self.progress = self._load_progress()
 
-    def states(self, pack: Pack) -> dict[str, LessonState]:
+    def ensure_loaded(self) -> None:
+        """Load the packs now if the browser still shows their outlines (at start, until
+        the first paint is done; a key that needs them comes first); the browser is
+        rebuilt if they differ from what it showed."""
+        if self.shelf.outlines is None:
+            return
+        changed = self.shelf.load_outlined()
+        self._record_completions()
+        from .screens.browser import BrowserScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, BrowserScreen):
+                screen.packs_loaded(changed)
+        if changed:
+            self._announce_broken_packs()
+
+    def find_pack(self, pack_id: str | None) -> Pack | None:
+        """A loaded pack by id (the packs are loaded first if need be)."""
+        self.ensure_loaded()
+        return next((pack for pack in self.packs if pack.id == pack_id), None)
+
+    def find_lesson(self, pack_id: str, lesson_id: str) -> tuple[Pack, Lesson] | None:
+        """A pack's lesson by ids (the packs are loaded first if need be)."""
+        self.ensure_loaded()
+        return self.shelf.lesson(pack_id, lesson_id)
+
+    def states(self, pack: PackLike) -> dict[str, LessonState]:
         """Every lesson's state in this session (nothing locked in a preview)."""
         return lesson_states(pack, self.progress, self.unlock_all)
 
@@ -149,7 +173,7 @@ class GradTutorApp(App[None]):
             self.store.check_home()
             self.store.start()
             progress = self.store.load()
-            for pack in self.packs:
+            for pack in self.packs:  # none yet when the browser paints from outlines
                 if completions_to_record(pack, progress):
                     progress = self.store.record_completions(pack)
             return progress
@@ -162,8 +186,33 @@ class GradTutorApp(App[None]):
             self.store.use_memory()
             return self.store.load()
 
+    def _record_completions(self) -> None:
+        """Record completions not yet recorded, once the packs are loaded after the
+        first paint (as `_load_progress` does when they load before it)."""
+        if self.store.in_memory:
+            return
+        for pack in self.packs:
+            if completions_to_record(pack, self.progress):
+                try:
+                    self.progress = self.store.record_completions(pack)
+                except OSError as exc:
+                    why = exc.sentence() if isinstance(exc, HomeUnusable) else str(exc)
+                    self.notify(
+                        f"Progress could not be saved: {why}",
+                        title="Not saved",
+                        severity="error",
+                        timeout=15,
+                        markup=False,
+                    )
+                    return
+
     def on_load(self) -> None:
-        self.load()
+        # A terminal session paints its browser from the outlines when it can; a served
+        # one (sign-in first) and `gradtutor stepper` load the packs at once.
+        if self.class_dir is None and self.initial_stepper is None and self.shelf.adopt_outlines():
+            self.progress = self._load_progress()
+        else:
+            self.load()
 
     # -- keys typed ahead --------------------------------------------------------------
 
@@ -250,6 +299,11 @@ class GradTutorApp(App[None]):
             self.notify(
                 self.progress_problem, title="Not saved", severity="error", timeout=20, markup=False
             )
+        self._announce_broken_packs()
+        if self.initial_stepper is not None:
+            self.open_stepper(self.initial_stepper)
+
+    def _announce_broken_packs(self) -> None:
         if self.broken_packs:
             count = len(self.broken_packs)
             which = f"{count} packs" if count > 1 else "A pack"
@@ -260,13 +314,15 @@ class GradTutorApp(App[None]):
                 timeout=10,
                 markup=False,
             )
-        if self.initial_stepper is not None:
-            self.open_stepper(self.initial_stepper)
 
     # -- heavy modules ---------------------------------------------------------------
 
     def start_warm_up(self) -> None:
-        """Called by the first screen after it has painted."""
+        """Called by the first screen after it has painted: the packs load if they have
+        not yet, their outlines are kept for the next start, and the heavy modules load."""
+        self.ensure_loaded()
+        if self.class_dir is None:
+            self.shelf.save_outlines()
         if not self.heavy_ready:
             self.warm_up()
 
@@ -274,7 +330,9 @@ class GradTutorApp(App[None]):
     def warm_up(self) -> None:
         """Import torch and the checker off the UI thread; start the sandbox, where sympy
         runs (the tutor's own process never needs sympy: 40 MB less per served session)."""
-        save_fence_cache(self.store.home / "cache" / "fences.json")
+        from .core.packs import save_fence_cache
+
+        save_fence_cache(self.shelf.cache_dir / FENCE_FILE)
         # What opening a lesson needs, ready before the learner presses Enter: the lesson
         # screen's modules, and the math renderer (its expressions compile once). No
         # widget is made here: widgets belong to the app's thread.
@@ -313,6 +371,8 @@ class GradTutorApp(App[None]):
                         return
                     command = self._writes.popleft()
                 try:
+                    from .core.progress.commands import apply as apply_command
+
                     saved = apply_command(self.store, command)
                 except Exception as exc:  # reported on screen; the loop goes on
                     why = (
@@ -404,6 +464,8 @@ class GradTutorApp(App[None]):
 
     def open_block(self, block: StepperBlock | TrainingBlock) -> None:
         """Open the view a stepper or training block stands for."""
+        from .core.packs import StepperBlock
+
         if isinstance(block, StepperBlock):
             self.open_stepper(block.size, self.learner_functions(block))
         else:

@@ -26,6 +26,7 @@ class LessonCommands(Provider):
         out: list[tuple[str, object, str]] = []
         if app.signing_in:
             return out
+        app.ensure_loaded()
         for pack in app.packs:
             states = app.states(pack)
             for lesson in pack.lessons:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from .core.progress.commands import ProgressCommand, Saved
+if TYPE_CHECKING:  # the commands load after the first paint
+    from .core.progress.commands import ProgressCommand, Saved
 
 
 class ProgressSaved(Message, bubble=False):

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static, Tree
 
-from ..core.packs import BrokenPack, Lesson, Pack
+from ..core.outline import BrokenPack
 from ..core.progress import LessonState
 from ..core.text import visible
 from ..widgets.inputs import HEADER_ICON
@@ -34,7 +34,7 @@ def progress_bar(done: int, total: int, width: int = 12) -> Text:
     return bar
 
 
-def lesson_label(index: int, lesson: Lesson, state: LessonState) -> Text:
+def lesson_label(index: int, lesson: Any, state: LessonState) -> Text:
     """A lesson's line in the browser; built as Text so that titles are never markup."""
     mark, style = _MARKS[state.status]
     label = Text(f"{mark} ", style=style)
@@ -98,19 +98,25 @@ class BrowserScreen(TutorScreen):
         self.call_after_refresh(self.app.start_warm_up)
 
     def refresh_tree(self, initial: bool = False) -> None:
-        """Rebuild the tree from the app's packs and progress.
+        """Rebuild the tree from the app's packs (their outlines, until they are loaded)
+        and progress.
 
         The cursor stays where it was unless that lesson is done; otherwise (and on the
         first build) it goes to the lesson visited last when it is not done, or to the first
         lesson not yet completed.
         """
         tree = self.query_one(LessonTree)
-        selected = None if initial or tree.cursor_node is None else tree.cursor_node.data
+        node = None if initial else (tree.pending_cursor or tree.cursor_node)
+        selected = (
+            (node.data[0].id, node.data[1].id)
+            if node is not None and isinstance(node.data, tuple)
+            else None
+        )
         progress = self.app.progress
         last = progress.last
         tree.clear()
         target = first_open = last_node = None
-        for pack in self.app.packs:
+        for pack in self.app.shelf.shown:
             states = self.app.states(pack)
             done = sum(s.status == "done" for s in states.values())
             title = Text(pack.title + "  ", style="bold")
@@ -122,7 +128,7 @@ class BrowserScreen(TutorScreen):
             for i, lesson in enumerate(pack.lessons, 1):
                 state = states[lesson.id]
                 leaf = node.add_leaf(lesson_label(i, lesson, state), data=(pack, lesson))
-                if selected == (pack, lesson) and state.status != "done":
+                if selected == (pack.id, lesson.id) and state.status != "done":
                     target = leaf  # a lesson just completed gives way to the next one
                 if first_open is None and state.status in ("open", "in progress"):
                     first_open = leaf
@@ -133,7 +139,7 @@ class BrowserScreen(TutorScreen):
             label.append(visible(broken.path.name or str(broken.path)), style="bold")
             label.append(f"  not loaded: {len(broken.problems)} error(s)", style="red")
             tree.root.add_leaf(label, data=broken)
-        if not self.app.packs:
+        if not self.app.shelf.shown:
             tree.root.add_leaf(Text("No lesson pack could be loaded."))
         target = target or last_node or first_open
         tree.pending_cursor = target
@@ -141,8 +147,26 @@ class BrowserScreen(TutorScreen):
             # The tree knows its lines only once rendered: move the cursor after that.
             self.call_after_refresh(self._apply_cursor, target)
 
+    def packs_loaded(self, changed: bool) -> None:
+        """The packs loaded after the browser painted from their outlines: rebuilt when
+        they differ from it, else each line now holds the loaded pack and lesson."""
+        if changed:
+            self.refresh_tree()
+            return
+        tree = self.query_one(LessonTree)
+        for pack_node in tree.root.children:
+            found = self.app.find_pack(getattr(pack_node.data, "id", None))
+            if found is None:
+                continue
+            pack_node.data = found
+            for leaf in pack_node.children:
+                if isinstance(leaf.data, tuple):
+                    leaf.data = (found, found.lesson(leaf.data[1].id))
+
     def _apply_cursor(self, target) -> None:
         tree = self.query_one(LessonTree)
+        if target is not tree.pending_cursor:
+            return  # the tree was rebuilt since (the packs loaded): its own call follows
         tree.move_cursor(target)
         tree.pending_cursor = None
         self.show_detail(target)  # the panel never keeps the numbers of the tree before
@@ -173,7 +197,7 @@ class BrowserScreen(TutorScreen):
                 text.append(f"\n… and {len(data.problems) - 12} more")
             text.append("\n\nRun `gradtutor validate` on the pack to see every problem.")
             detail.update(text)
-        elif isinstance(data, Pack):
+        elif data is not None:  # a pack (or its outline)
             text = Text(data.title, style="bold")
             text.append(f"\nversion {data.version}")
             problems = self.app.pack_problems.get(data.id, [])
@@ -229,5 +253,6 @@ class BrowserScreen(TutorScreen):
             if node is not None:
                 node.toggle()
             return
-        pack, lesson = node.data
-        self.app.open_lesson(pack, lesson)
+        found = self.app.find_lesson(node.data[0].id, node.data[1].id)
+        if found is not None:
+            self.app.open_lesson(*found)

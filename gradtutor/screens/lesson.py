@@ -62,10 +62,13 @@ class LessonScreen(TutorScreen):
         self.lesson = lesson
         self.sub_title = f"{pack.title} · {lesson.title}"
 
-    FIRST_SEGMENTS = 3
-    """Segments composed with the screen; the rest are mounted right after its first
-    paint, so that the top of a long lesson shows at once (keys typed meanwhile wait:
-    the lesson is ready once every segment is in)."""
+    FIRST_SEGMENTS = 1
+    """Segments composed with the screen (a lesson's opening text, usually): the top of
+    the lesson shows at once."""
+    NEXT_SEGMENTS = 2
+    """Segments mounted right after the first paint (the first exercise, usually); the
+    rest follow after the next one. Keys typed meanwhile wait: the lesson is ready once
+    every segment is in."""
 
     def compose(self) -> ComposeResult:
         yield Header(icon=HEADER_ICON)
@@ -96,12 +99,24 @@ class LessonScreen(TutorScreen):
                 widgets.append(ActionBlock(segment))
         return widgets
 
+    async def _mount_segments(self, start: int, stop: int | None) -> None:
+        """Mount segments [start, stop) before the end line."""
+        widgets = self._segment_widgets(start, stop)
+        if widgets:
+            await self.body.mount_all(widgets, before=self.query_one(".lesson-end"))
+
+    async def _mount_the_next(self) -> None:
+        """The segments after the opening ones, painted before the rest is mounted."""
+        stop = self.FIRST_SEGMENTS + self.NEXT_SEGMENTS
+        await self._mount_segments(self.FIRST_SEGMENTS, stop)
+        if stop < len(self.lesson.segments):
+            self.call_after_refresh(self._mount_the_rest)
+        else:
+            self.call_after_refresh(self._open_where_the_learner_left)
+
     async def _mount_the_rest(self) -> None:
-        """Every segment after the first few, before the end line; then the lesson opens
-        where the learner left it."""
-        rest = self._segment_widgets(self.FIRST_SEGMENTS, None)
-        if rest:
-            await self.body.mount_all(rest, before=self.query_one(".lesson-end"))
+        """Every later segment; then the lesson opens where the learner left it."""
+        await self._mount_segments(self.FIRST_SEGMENTS + self.NEXT_SEGMENTS, None)
         self.call_after_refresh(self._open_where_the_learner_left)
 
     @property
@@ -112,7 +127,7 @@ class LessonScreen(TutorScreen):
     def on_mount(self) -> None:
         body = self.body
         self.app.save_progress(SetLast(self.pack.id, self.lesson.id, self.pack.path))
-        self.call_after_refresh(self._mount_the_rest)
+        self.call_after_refresh(self._mount_the_next)
         self.watch(body, "scroll_y", self._scrolled, init=False)
 
     def _open_where_the_learner_left(self) -> None:

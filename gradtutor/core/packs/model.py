@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..problems import Problem, ProblemList
+from ..outline import BrokenPack as BrokenPack  # re-exported: the browser lists them before a load
+from ..problems import ProblemList
 from ..sizes import NetworkSize
 from ..text import listed
 from ..tomlspec import Key
@@ -459,11 +460,3 @@ class LoadResult:
     def ok(self) -> bool:
         """Loaded without errors (warnings allowed)."""
         return self.pack is not None and not self.problems.blocking
-
-
-@dataclass(frozen=True)
-class BrokenPack:
-    """A pack directory that could not be loaded, and why (the tutor lists it)."""
-
-    path: Path
-    problems: tuple[Problem, ...]

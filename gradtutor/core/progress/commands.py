@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..packs import PracticeExercise
 from .document import Mistake as Mistake  # re-exported: commands carry it
 from .store import ProgressStore
 from .view import Progress
+
+if TYPE_CHECKING:
+    from ..packs import PracticeExercise
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ..packs import Lesson, Pack
 from .view import Progress
+
+if TYPE_CHECKING:
+    from ..packs import Lesson, Pack
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class LessonLike(Protocol):
+    """A lesson as its state needs it: a `Lesson`, or its outline (`core/outline.py`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def exercises(self) -> Sequence[_Identified]: ...
+
+
+class PackLike(Protocol):
+    """A pack as its lessons' states need it: a `Pack`, or its outline."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def lessons(self) -> Sequence[LessonLike]: ...
+    def requirements(self, lesson: Any) -> tuple[str, ...]: ...
+
 
 LessonStatus = Literal["done", "in progress", "open", "locked"]
 
@@ -22,7 +50,7 @@ class LessonState:
     total: int = 0
 
 
-def lesson_done(pack: Pack, lesson: Lesson, progress: Progress) -> bool:
+def lesson_done(pack: PackLike, lesson: LessonLike, progress: Progress) -> bool:
     """Completed: recorded so, or every exercise solved (lessons with none need the flag)."""
     if progress.lesson_completed(pack.id, lesson.id):
         return True
@@ -33,7 +61,7 @@ def lesson_done(pack: Pack, lesson: Lesson, progress: Progress) -> bool:
 
 
 def lesson_states(
-    pack: Pack, progress: Progress, unlock_all: bool = False
+    pack: PackLike, progress: Progress, unlock_all: bool = False
 ) -> dict[str, LessonState]:
     """Every lesson's state: a pure function of the pack and the progress (`unlock_all`:
     an instructor's preview, where nothing is locked; `waits_for` still says what the
@@ -56,7 +84,7 @@ def lesson_states(
     return states
 
 
-def completions_to_record(pack: Pack, progress: Progress) -> bool:
+def completions_to_record(pack: PackLike, progress: Progress) -> bool:
     """Whether a lesson has every exercise solved but no completion recorded yet."""
     return any(
         lesson.exercises

@@ -17,9 +17,8 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..packs import Pack, PracticeExercise
 from ..safefile import UnsafeFile, load_json, read_bounded
 from .document import (
     NONFINITE,
@@ -33,6 +32,9 @@ from .document import (
     repair,
 )
 from .view import Progress
+
+if TYPE_CHECKING:
+    from ..packs import Pack, PracticeExercise
 
 FILE_NAME = "progress.json"
 
