@@ -96,6 +96,18 @@ def test_any_change_to_a_pack_file_leaves_the_outline_unused(tmp_path, isolated_
     assert PackShelf([pack_dir], shelf.cache_dir, __version__).adopt_outlines()
 
 
+def test_the_key_survives_link_cycles_and_broken_links(tmp_path, isolated_home):
+    pack_dir = _copy(tmp_path)
+    (pack_dir / "data" / "loop").symlink_to(pack_dir)  # a cycle: never followed
+    (pack_dir / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    key = packs_key([pack_dir])
+    assert key is not None and key == packs_key([pack_dir])
+    names = [row[0] for row in key[0][1]]
+    assert str(pack_dir / "gone.csv") in names and len(names) < 50
+    (tmp_path / "nowhere.csv").write_text("x\n")  # the link's target appears: a change
+    assert packs_key([pack_dir]) != key
+
+
 def test_a_bad_outline_file_is_ignored(tmp_path, isolated_home):
     pack_dir = _copy(tmp_path)
     shelf = _saved_shelf([pack_dir], isolated_home)

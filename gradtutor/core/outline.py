@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 OUTLINE_VERSION = 1
 """The cache file's format; another version is ignored (and rewritten)."""
 MAX_FILES = 2_000
-"""Files looked at per pack directory for the key; a larger pack is loaded in full."""
+"""Entries looked at per pack directory for the key; a larger pack is loaded before
+the first paint, as without an outline."""
 
 
 @dataclass(frozen=True)
@@ -156,24 +157,31 @@ def outline_of(pack: Pack) -> PackOutline:
 def packs_key(pack_dirs: Sequence[Path]) -> list[Any] | None:
     """What the pack directories hold, as the outline's key: every file's path, size and
     modification time, in order. None when a directory cannot be read or holds too many
-    files (the packs are then loaded before the first paint)."""
+    entries (the packs are then loaded before the first paint). Links to directories are
+    not followed (a link cycle ends nothing); a link to a file is keyed by its target."""
     key: list[Any] = []
     for directory in pack_dirs:
         files: list[list[Any]] = []
         pending = [str(directory)]
+        seen = 0
         try:
             while pending:
                 with os.scandir(pending.pop()) as entries:
                     for entry in entries:
+                        seen += 1
+                        if seen > MAX_FILES:
+                            return None
                         if entry.name == "__pycache__":
                             continue
-                        if entry.is_dir():
+                        if entry.is_dir(follow_symlinks=False):
                             pending.append(entry.path)
                             continue
-                        info = entry.stat()
+                        try:
+                            info = entry.stat()
+                        except OSError:  # a broken link: keyed as one
+                            files.append([entry.path, -1, -1])
+                            continue
                         files.append([entry.path, info.st_size, info.st_mtime_ns])
-                        if len(files) > MAX_FILES:
-                            return None
         except OSError:
             return None
         files.sort()

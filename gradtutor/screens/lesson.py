@@ -65,10 +65,11 @@ class LessonScreen(TutorScreen):
     FIRST_SEGMENTS = 1
     """Segments composed with the screen (a lesson's opening text, usually): the top of
     the lesson shows at once."""
-    NEXT_SEGMENTS = 2
-    """Segments mounted right after the first paint (the first exercise, usually); the
-    rest follow after the next one. Keys typed meanwhile wait: the lesson is ready once
-    every segment is in."""
+    NEXT_SEGMENTS = 1
+    """Segments mounted right after the first paint (the first exercise, in a lesson
+    that opens with prose); the rest follow after the next paint. Each paint in between
+    costs a layout of the screen, so there are two, not one per segment. Keys typed
+    meanwhile wait: the lesson is ready once every segment is in."""
 
     def compose(self) -> ComposeResult:
         yield Header(icon=HEADER_ICON)
