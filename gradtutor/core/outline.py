@@ -15,7 +15,6 @@ This module imports nothing heavy: it is on the start path.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .problems import Problem
-from .safefile import read_json
+from .safefile import read_json, save_cache
 from .text import listed
 
 if TYPE_CHECKING:
@@ -213,13 +212,7 @@ def save_outlines(path: Path, key: list[Any], version: str, packs: Sequence[Pack
         "key": key,
         "packs": [p.as_json() for p in packs],
     }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(document), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    save_cache(path, document)
 
 
 def same_outlines(a: Sequence[PackOutline], b: Sequence[PackOutline]) -> bool:

@@ -104,3 +104,16 @@ def load_json(
 def read_json(path: Path | str, limit: int = MAX_STATE_BYTES) -> Any:
     """A JSON file read with `read_bounded` and `load_json` (OSError or ValueError)."""
     return load_json(read_bounded(path, limit))
+
+
+def save_cache(path: Path, document: Any) -> bool:
+    """Write a cache file (JSON) atomically, best effort: a cache is never worth an
+    error. False when it could not be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(document), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        return False
+    return True

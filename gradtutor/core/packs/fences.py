@@ -11,13 +11,11 @@ and saves it from the warm-up worker.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
-from ..safefile import read_json
+from ..safefile import read_json, save_cache
 
 BLOCK_KINDS = ("exercise", "stepper", "training", "practice")
 Fence = tuple[str, int, int, str]
@@ -107,12 +105,7 @@ class FenceCache:
             document: dict[str, object] = dict(list(self._fences.items())[-keep:])
             document[_PASSED] = sorted(self._passed)[-keep:]
             self._dirty = False
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(document), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
+        if not save_cache(path, document):
             with self._lock:
                 self._dirty = True
 
