@@ -43,6 +43,15 @@ class BrokenPack:
     problems: tuple[Problem, ...]
 
 
+def lesson_titles(lessons: Sequence[Any], lesson_ids: Iterable[str]) -> str:
+    """Lessons named as people read them: `Derivatives as slopes and The chain rule`
+    (an id no lesson has stays as it is)."""
+    titles: dict[str, str] = {}
+    for lesson in lessons:
+        titles.setdefault(lesson.id, lesson.title)  # the first, as `Pack.lesson` finds
+    return listed([titles.get(i, i) for i in lesson_ids])
+
+
 class ExerciseOutline:
     """An exercise, by id (what a lesson's state counts)."""
 
@@ -102,8 +111,7 @@ class PackOutline:
 
     def titles(self, lesson_ids: Iterable[str]) -> str:
         """Lessons named as people read them (as `Pack.titles`)."""
-        names = [le.title if (le := self.lesson(i)) is not None else i for i in lesson_ids]
-        return listed(names)
+        return lesson_titles(self.lessons, lesson_ids)
 
     def requirements(self, lesson: Any) -> tuple[str, ...]:
         """The lessons that must be completed before `lesson` opens."""

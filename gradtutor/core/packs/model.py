@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..outline import BrokenPack as BrokenPack  # re-exported: the browser lists them before a load
+from ..outline import lesson_titles
 from ..problems import ProblemList
 from ..sizes import NetworkSize
-from ..text import listed
 from ..tomlspec import Key
 
 FORMAT_VERSION = 1
@@ -438,8 +438,7 @@ class Pack:
 
     def titles(self, lesson_ids: Iterable[str]) -> str:
         """Lessons named as people read them: `Derivatives as slopes and The chain rule`."""
-        names = [le.title if (le := self.lesson(i)) is not None else i for i in lesson_ids]
-        return listed(names)
+        return lesson_titles(self.lessons, lesson_ids)
 
     def requirements(self, lesson: Lesson) -> tuple[str, ...]:
         """The lessons that must be completed before `lesson` opens."""
