@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -127,26 +128,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _reload_on_hangup(class_dir: Path, sources: list[Path]) -> None:
     """SIGHUP (or `serve --reload`): validate the packs again and serve the new copy, or
     keep the old one and log why. New sessions open what is current; open ones keep
-    theirs."""
+    theirs.
+
+    The signal handler only asks: one thread does the reloads, one at a time, so a
+    reload never runs inside the server's loop (a failure there would stop the server)
+    and a SIGHUP sent during one brings one more, which sees the latest edit."""
+    if not hasattr(signal, "SIGHUP"):
+        return
+    asked = threading.Event()
+
+    def reloads() -> None:
+        while True:
+            asked.wait()
+            asked.clear()
+            _reload(class_dir, sources)
+
+    threading.Thread(target=reloads, name="reload", daemon=True).start()
+    signal.signal(signal.SIGHUP, lambda signum, frame: asked.set())
+
+
+def _reload(class_dir: Path, sources: list[Path]) -> None:
+    """One reload, said in the log whatever happens."""
     from .core.served import publish
 
-    def reload(signum: int, frame: object) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    try:
         published, problems = publish(class_dir, sources)
-        stamp = time.strftime("%H:%M:%S")
-        if published is None:
-            print(
-                f"[{stamp}] reload refused: the packs do not validate; still serving the "
-                "previous version:",
-                file=sys.stderr,
-            )
-            for line in problems:
-                print(f"  {line}", file=sys.stderr)
-        else:
-            print(f"[{stamp}] reloaded: new sessions open the packs as saved now", file=sys.stderr)
-        sys.stderr.flush()
-
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, reload)
+    except Exception as exc:  # said, never raised: the server serves on
+        published, problems = None, [f"reload failed: {exc}"]
+    if published is None:
+        print(
+            f"[{stamp}] reload refused: the packs do not validate or could not be copied; "
+            "still serving the previous version:",
+            file=sys.stderr,
+        )
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+    else:
+        print(f"[{stamp}] reloaded: new sessions open the packs as saved now", file=sys.stderr)
+    sys.stderr.flush()
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -59,3 +59,32 @@ def test_serve_reload_publishes_a_valid_edit_and_refuses_a_broken_one(tmp_path):
 def test_reload_without_a_server_says_so(tmp_path):
     result = run_cli("serve", "--reload", "--class", str(tmp_path / "nobody"))
     assert result.returncode == 2 and "no server is running" in result.stderr
+
+
+def test_a_reload_that_fails_is_said_and_the_server_serves_on(tmp_path):
+    """A copy that fails midway (a named pipe in the pack: never copied, never waited
+    on) and a second SIGHUP while a reload runs: each is said in the log, the server
+    keeps serving the last good copy, and the next reload publishes."""
+    pack = tmp_path / "pack"
+    shutil.copytree(PACKS / "valid", pack)
+    class_dir = tmp_path / "class"
+    server = Served(tmp_path, pack, class_dir)
+    try:
+        _wait(lambda: server_pid(class_dir), "the server to say its process")
+        (served,) = current_pack_dirs(class_dir)
+        os.mkfifo(pack / "data" / "pipe")
+        os.kill(server.process.pid, signal.SIGHUP)
+        os.kill(server.process.pid, signal.SIGHUP)
+        _wait(lambda: any("could not be copied" in line for line in server.log), "the failure")
+        assert any("pipe is not a regular file" in line for line in server.log)
+        assert server.process.poll() is None and server.listening()
+        leftovers = [p for p in (class_dir / "served").iterdir() if p.name.startswith("gen-")]
+        assert leftovers == [served.parent]  # no half copy left behind
+        assert current_pack_dirs(class_dir) == [served]
+        (pack / "data" / "pipe").unlink()
+        os.kill(server.process.pid, signal.SIGHUP)
+        _wait(lambda: any("reloaded" in line for line in server.log), "the reload")
+        assert server.process.poll() is None and server.listening()
+        assert current_pack_dirs(class_dir) != [served]
+    finally:
+        server.stop()

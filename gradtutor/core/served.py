@@ -51,17 +51,40 @@ def publish(class_dir: Path, pack_dirs: list[Path]) -> tuple[Path | None, list[s
     if problems:
         return None, problems
     root = served_dir(class_dir)
-    root.mkdir(parents=True, exist_ok=True)
     generation = root / f"gen-{time.time_ns()}"
-    for i, directory in enumerate(pack_dirs):
-        shutil.copytree(directory, generation / f"{i:02d}-{Path(directory).name}", symlinks=False)
-    link = root / f"current.tmp{os.getpid()}"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(generation.name)
-    os.replace(link, root / "current")  # atomic: a session sees the old copy or the new
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for i, directory in enumerate(pack_dirs):
+            target = generation / f"{i:02d}-{Path(directory).name}"
+            shutil.copytree(directory, target, symlinks=False, copy_function=_copy_file)
+        link = root / f"current.tmp{os.getpid()}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(generation.name)
+        os.replace(link, root / "current")  # atomic: a session sees the old copy or the new
+    except (OSError, shutil.Error) as exc:
+        shutil.rmtree(generation, ignore_errors=True)  # no half copy is left behind
+        return None, [f"the packs could not be copied for serving: {_why(exc)}"]
     _prune(root, generation)
     return generation, []
+
+
+def _copy_file(source: str, target: str) -> object:
+    """Copy a regular file; anything else (a named pipe, a device) is refused at once:
+    opening one could wait for ever."""
+    if not Path(source).is_file():
+        raise OSError(f"{source} is not a regular file")
+    return shutil.copy2(source, target)
+
+
+def _why(exc: BaseException) -> str:
+    """A copy failure in one line (shutil.Error lists every file that failed)."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        failures = exc.args[0]
+        first = failures[0] if failures else ("", "", str(exc))
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        return f"{first[-1]}{more}"
+    return str(exc)
 
 
 def _prune(root: Path, keep_current: Path) -> None:
