@@ -83,14 +83,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except (OSError, OverflowError) as exc:
             why = getattr(exc, "strerror", None) or exc
             return usage_error("serve", f"cannot listen on {args.host}:{args.port}: {why}")
-    from .core.served import publish, write_pid
+    from .core.served import COPY_FAILED, publish, write_pid
 
     sources = [d.resolve() for d in pack_dirs(packs_of(args))]
     published, problems = publish(class_dir, sources)
     if published is None:
         for line in problems:
             print(line, file=sys.stderr)
-        return usage_error("serve", "the packs do not validate; nothing is served")
+        copied = not problems[0].startswith(COPY_FAILED)
+        why = "do not validate" if copied else "could not be copied"
+        return usage_error("serve", f"the packs {why}; nothing is served")
     session = ["serve-session", "--class", str(class_dir), "--served"]
     # one warm process forks the sessions, which share its torch (gradtutor/zygote.py)
     zygote = Zygote()

@@ -10,7 +10,7 @@ import os
 import shutil
 import signal
 
-from gradtutor.core.served import current_pack_dirs, publish, server_pid
+from gradtutor.core.served import COPY_FAILED, current_pack_dirs, publish, server_pid
 
 from .conftest import PACKS, run_cli
 from .test_serve_browser import Served, _wait
@@ -28,6 +28,18 @@ def test_publish_refuses_a_pack_that_does_not_validate(tmp_path):
     again, problems = publish(tmp_path / "class", [pack])
     assert again is None and any("not valid TOML" in p for p in problems)
     assert current_pack_dirs(tmp_path / "class") == [served]  # the old copy, still
+
+
+def test_publish_refuses_a_copy_that_fails_and_leaves_nothing_half_copied(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(PACKS / "valid", pack)
+    os.mkfifo(pack / "data" / "pipe")  # opening it to copy would wait for a writer
+    published, problems = publish(tmp_path / "class", [pack])
+    assert published is None and len(problems) == 1
+    assert problems[0].startswith(COPY_FAILED) and "pipe is not a regular file" in problems[0]
+    assert not [p for p in (tmp_path / "class" / "served").iterdir()]
+    result = run_cli("serve", "--pack", str(pack), "--class", str(tmp_path / "class"))
+    assert result.returncode == 2 and "could not be copied; nothing is served" in result.stderr
 
 
 def test_serve_reload_publishes_a_valid_edit_and_refuses_a_broken_one(tmp_path):

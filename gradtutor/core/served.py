@@ -20,6 +20,8 @@ SERVED = "served"
 KEEP = 5
 """Copies kept (the current one and older ones sessions may still read data from)."""
 PID_FILE = "serve.pid"
+COPY_FAILED = "the packs could not be copied for serving"
+"""How `publish` begins the one problem it returns when the copy failed."""
 
 
 def served_dir(class_dir: Path) -> Path:
@@ -64,7 +66,7 @@ def publish(class_dir: Path, pack_dirs: list[Path]) -> tuple[Path | None, list[s
         os.replace(link, root / "current")  # atomic: a session sees the old copy or the new
     except (OSError, shutil.Error) as exc:
         shutil.rmtree(generation, ignore_errors=True)  # no half copy is left behind
-        return None, [f"the packs could not be copied for serving: {_why(exc)}"]
+        return None, [f"{COPY_FAILED}: {_why(exc)}"]
     _prune(root, generation)
     return generation, []
 
