@@ -475,6 +475,44 @@ def test_a_roster_admits_only_its_names_issues_pins_and_carries_ids(tmp_path, mo
     assert {r["learner"]: r["id"] for r in rows}["Ada Lovelace"] == "s-1"
 
 
+def test_the_report_lists_the_whole_roster_and_who_never_signed_in(tmp_path):
+    """The roster is the class: a learner on it who never opened a session is in the
+    report (said so, with the roster's id), and an account from before the roster is
+    listed with a warning that it cannot sign in."""
+    from rich.console import Console
+
+    from gradtutor.core.report import to_text_tables
+    from gradtutor.core.roster import read_roster
+
+    room = ClassRoom(tmp_path / "class")
+    _learner(room.sign_in("Mallory", "1234").home, False)  # before the roster
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,pin\ns-1,Ada,4711\ns-2,Bob,\ns-3,Cleo,\n", encoding="utf-8")
+    room.import_roster(read_roster(roster))
+    ada = room.sign_in("Ada", "4711")
+    _learner(ada.home, True)
+    assert not room.sign_in("Mallory", "1234").ok
+    cleo = room.sign_in("Cleo", "2222")  # an account, but no session was opened
+    assert cleo.ok and not (cleo.home / "progress.json").exists()
+
+    report = build([tmp_path / "class"])
+    by_name = {le.name: le for le in report.learners}
+    assert sorted(by_name) == ["Ada", "Bob", "Cleo", "Mallory"]
+    assert [n for n, le in by_name.items() if le.never_signed_in] == ["Bob", "Cleo"]
+    assert by_name["Bob"].learner_id == "s-2" and by_name["Cleo"].learner_id == "s-3"
+    assert by_name["Bob"].last_seen == "never signed in" and by_name["Ada"].last_seen
+    assert any(w.startswith("Mallory: not on the class roster") for w in report.warnings)
+    assert not any("Ada: not on" in w or "Bob: not on" in w for w in report.warnings)
+
+    console = Console(width=200, record=True)
+    console.print(to_text_tables(report))
+    assert "never signed in" in console.export_text()
+    assert "Never signed in: Bob, Cleo" in to_html(report)
+    rows = {r["learner"]: r for r in csv.DictReader(io.StringIO(to_csv(report).lstrip("\ufeff")))}
+    assert rows["Bob"]["id"] == "s-2" and rows["Bob"]["last_active"] == ""
+    assert rows["Bob"]["solved"] == "0" and rows["Ada"]["solved"] == "1"
+
+
 @pytest.mark.parametrize(
     "text, says",
     [

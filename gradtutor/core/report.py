@@ -40,6 +40,15 @@ class Learner:
     last_active: str = ""
     """When the learner's progress last changed (`YYYY-MM-DD HH:MM`, UTC), as far as the
     sources tell: a class directory's file time, an export's own time."""
+    never_signed_in: bool = False
+    """On a class's roster (or given an account by it) but no session opened yet."""
+
+    @property
+    def last_seen(self) -> str:
+        """The last activity as the report writes it for people."""
+        if self.last_active:
+            return self.last_active
+        return "never signed in" if self.never_signed_in else ""
 
 
 @dataclass
@@ -99,7 +108,7 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
     ids: dict[str, str] = {}
     roster_ids: dict[str, str] = {}
 
-    def add(name: str, progress: dict[str, Any], source: str) -> None:
+    def add(name: str, progress: dict[str, Any], source: str) -> Learner:
         name = safe_text(name)  # from a file: no control or bidi character reaches a cell
         key = fold_name(name)
         if key in found:
@@ -110,14 +119,16 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
             )
             _merge(known.progress, progress)
             known.sources.append(source)
-        else:
-            found[key] = Learner(name, [source], progress)
+            return known
+        found[key] = Learner(name, [source], progress)
+        return found[key]
 
     for path in paths:
         if path.is_dir():
             room = ClassRoom(path)
             members = room.members()
-            for folded, entry in (room.roster() or {}).items():
+            roster = room.roster()
+            for folded, entry in (roster or {}).items():
                 roster_ids[folded] = entry["id"]
             if not members and not room.learners.is_dir():
                 warnings.append(f"{path}: not a class directory (no learners/ in it); skipped")
@@ -133,8 +144,13 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
                     "`gradtutor serve --reset-pin NAME` repairs it, keeping the progress"
                 )
             for name, home in members:
-                if not (home / "progress.json").exists():  # signed in, nothing done yet
-                    add(name, empty(), str(path))
+                if roster is not None and fold_name(name) not in roster:
+                    warnings.append(
+                        f"{safe_text(name)}: not on the class roster (an account from before "
+                        "it); cannot sign in, listed with the progress made"
+                    )
+                if not (home / "progress.json").exists():  # no session opened yet
+                    _never_signed_in(add(name, empty(), str(path)))
                     continue
                 progress = _read_progress(home / "progress.json")
                 if progress is None:
@@ -142,6 +158,10 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
                     continue
                 add(name, progress, str(path))
                 _seen(found[fold_name(safe_text(name))], _file_time(home / "progress.json"))
+            registered = {fold_name(name) for name, _ in members}
+            for folded, entry in (roster or {}).items():
+                if folded not in registered:  # on the roster, no account yet
+                    _never_signed_in(add(entry["name"], empty(), str(path)))
         else:
             try:
                 export = read_export_file(path)
@@ -175,6 +195,13 @@ def gather(paths: list[Path]) -> tuple[list[Learner], list[str]]:
         learner.learner_id = on_roster or carried or ""
     learners = sorted(found.values(), key=lambda le: fold_name(le.name))
     return learners, warnings
+
+
+def _never_signed_in(learner: Learner) -> None:
+    """A class's learner with no session yet: said so, unless another source (an
+    export) brought progress."""
+    if len(learner.sources) == 1:
+        learner.never_signed_in = True
 
 
 def _seen(learner: Learner, when: str) -> None:
@@ -468,7 +495,7 @@ def _text_grid(report: Report) -> Any:
             state, attempts = cell(learner, s)
             mark = _CELL_MARKS[state] + (str(attempts) if state and attempts else "")
             cells.append(Text(mark, style=styles[state]))
-        grid.add_row(Text(learner.name), learner.last_active, *cells)
+        grid.add_row(Text(learner.name), Text(learner.last_seen, style="dim"), *cells)
     key = Text(
         "  ".join(f"{i}={s.lesson}/{s.exercise}" for i, s in enumerate(report.columns, 1)),
         style="dim",

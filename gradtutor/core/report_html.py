@@ -43,6 +43,10 @@ def to_html(report: Report) -> str:
     if stale:
         names = ", ".join(f"{e(le.name)} (last {e(le.last_active)})" for le in stale)
         parts.append(f"<p class='warn'>Not seen for a week: {names}</p>")
+    never = [le for le in report.learners if le.never_signed_in]
+    if never:
+        names = ", ".join(e(le.name) for le in never)
+        parts.append(f"<p class='warn'>Never signed in: {names}</p>")
     parts.append(_svg_chart(report))
     parts.append(_html_grid(report))
     parts.append(
@@ -55,7 +59,7 @@ def to_html(report: Report) -> str:
         row = learner_row(learner, report.packs)
         cells = [
             f"<td>{e(learner.learner_id)}</td><td>{e(row['learner'])}</td>"
-            f"<td>{e(learner.last_active)}</td>"
+            f"<td>{e(learner.last_seen)}</td>"
         ]
         cells += [f"<td class='n'>{row[k]}</td>" for k in list(row)[1:]]
         parts.append("<tr>" + "".join(cells) + "</tr>")
