@@ -235,3 +235,24 @@ def test_the_start_path_with_an_outline_reads_no_pack(tmp_path, isolated_home):
     assert "gradtutor.core.outline" in loaded
     assert not {m for m in loaded if m.startswith("gradtutor.core.packs")}
     assert "tomllib" not in loaded and "torch" not in loaded and "sympy" not in loaded
+
+
+async def test_a_pack_broken_behind_its_outline_is_listed_with_its_problems(
+    tmp_path, isolated_home
+):
+    """The outline matched (as a file restored with its old time would), but the pack no
+    longer loads: once loaded, the browser lists it as not loaded and says so."""
+    pack_dir = _copy(tmp_path)
+    good = [outline_of(load_pack(pack_dir).pack)]
+    (pack_dir / "pack.toml").write_text('id = "format-tour"\ntitle = = 1\n')
+    save_outlines(isolated_home / "cache" / OUTLINE_FILE, packs_key([pack_dir]), __version__, good)
+    app = create_app(pack_dirs=[pack_dir], home=isolated_home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.broken_packs)
+        await settle(pilot)
+        tree = app.screen.query_one(LessonTree)
+        labels = [str(node.label) for node in tree.root.children]
+        assert any("not loaded" in label for label in labels)
+        assert not any("A tour of the lesson format" in label for label in labels)
+        assert any("could not be loaded" in n.message for n in app._notifications)
+    assert not (isolated_home / "cache" / OUTLINE_FILE).exists()  # no outline for it now
