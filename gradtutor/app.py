@@ -266,7 +266,7 @@ class GradTutorApp(App[None]):
                 markup=False,
             )
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         """The lesson browser is the first screen (no empty default screen to paint first);
         in a served session, the sign-in screen."""
         if self.class_dir is not None:
@@ -523,7 +523,7 @@ class GradTutorApp(App[None]):
         """Open the stepper on the default network."""
         self.open_stepper()
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette: Textual's own commands, and every key of the screen in use (so the
         keys the footer has no room for are one search away). Before a served session's
         sign-in: quitting and help only."""
@@ -544,7 +544,7 @@ class GradTutorApp(App[None]):
             yield SystemCommand(
                 f"{binding.description} ({shown})",
                 f"the {shown} key here",
-                partial(self.call_later, active.node.run_action, binding.action),
+                partial(self.call_later, self.run_action, binding.action, active.node),
             )
 
     def action_help(self) -> None:

@@ -13,9 +13,12 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .cliutil import EXIT_FAIL, EXIT_OK, EXIT_USAGE, packs_of, usage_error
+
+if TYPE_CHECKING:
+    from .core.checking import Verdict
 
 MAX_LINE_BYTES = 1_000_000
 """A batch line longer than this is answered `invalid` without being parsed."""
@@ -45,7 +48,7 @@ class Grader:
 
     def grade(
         self, answer: Any, of: Any = None, wrt: Any = None, exercise: Any = None, variant: Any = 0
-    ):
+    ) -> Verdict:
         """A verdict for any input: never raises."""
         from .cliutil import variant_problem
         from .core.checking import Verdict, check_derivative, check_exercise
@@ -68,7 +71,7 @@ class Grader:
             return Verdict("invalid", 'Give the function and the variable ("of" and "wrt").')
         return check_derivative(of, wrt, answer)
 
-    def grade_line(self, raw: bytes, lineno: int, defaults: argparse.Namespace):
+    def grade_line(self, raw: bytes, lineno: int, defaults: argparse.Namespace) -> Verdict:
         """The verdict for one batch line (decoded and parsed here; never raises)."""
         from .core.checking import Verdict
 

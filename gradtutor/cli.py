@@ -216,8 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "serve-session"):  # the tutor's terminal belongs to Textual
         return _dispatch(args)
     streams = sys.stdout, sys.stderr
-    sys.stdout = SafeStream(sys.stdout)  # type: ignore[assignment]
-    sys.stderr = SafeStream(sys.stderr)  # type: ignore[assignment]
+    sys.stdout = SafeStream(sys.stdout)
+    sys.stderr = SafeStream(sys.stderr)
     try:
         return _dispatch(args)
     finally:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.fuzzy import Matcher
 
 if TYPE_CHECKING:
     from .app import GradTutorApp
@@ -64,7 +65,7 @@ class LessonCommands(Provider):
                 yield Hit(score, self._highlight(matcher, name), command, text=name, help=help_text)  # type: ignore[arg-type]
 
     @staticmethod
-    def _highlight(matcher, name: str) -> Content:
+    def _highlight(matcher: Matcher, name: str) -> Content:
         """Like Matcher.highlight, but lesson titles are never read as markup."""
         content = Content(name)
         _, offsets = matcher.fuzzy_search.match(matcher.query, name)

@@ -283,7 +283,8 @@ class ClassServer(Server):
 
     # -- the sessions --------------------------------------------------------------
 
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+    # A refused session gets a plain HTTP answer, not a WebSocket: wider than the base's.
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         """One session: refused without an Origin or past the caps; sizes clamped."""
         if "Origin" not in request.headers:
             return web.Response(status=403, text="A session needs the page's Origin.\n")

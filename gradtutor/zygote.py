@@ -88,7 +88,7 @@ class _Pending:
             return None
         self.data += data
         if len(self.data) >= 4:
-            (size,) = struct.unpack("!I", self.data[:4])
+            size: int = struct.unpack("!I", self.data[:4])[0]
             if size > MAX_MESSAGE:
                 return None
             return len(self.data) - 4 >= size
@@ -97,7 +97,7 @@ class _Pending:
     def request(self) -> dict[str, Any] | None:
         """The request, when it is one: argv, env and cwd of the right types, 3 fds."""
         try:
-            (size,) = struct.unpack("!I", self.data[:4])
+            size: int = struct.unpack("!I", self.data[:4])[0]
             request = json.loads(self.data[4 : 4 + size])
         except (ValueError, struct.error, RecursionError):
             return None

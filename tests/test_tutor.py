@@ -284,6 +284,19 @@ async def test_command_palette_opens_a_lesson(isolated_home):
         assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "derivatives"
 
 
+async def test_the_palette_runs_a_key_of_the_screen_in_use(isolated_home):
+    """Every key of the screen is one search away in the palette, and runs there as the
+    key does: the browser's Open (Enter) opens the lesson under the cursor."""
+    app = create_app(pack_dirs=[PACK], home=isolated_home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Open (⏎)" in commands and not any(t.startswith("Quit (") for t in commands)
+        commands["Open (⏎)"].callback()
+        await settle(pilot)
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "derivatives"
+
+
 async def test_markup_in_prompts_and_answers_is_literal(tmp_path, isolated_home):
     hostile = "[@click=app.quit]quit[/] [bold]x"
     pack = write_pack(

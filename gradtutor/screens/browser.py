@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events
@@ -10,12 +11,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets.tree import TreeNode
 
-from ..core.outline import BrokenPack
+from ..core.outline import BrokenPack, LessonOutline, PackOutline
 from ..core.progress import LessonState
 from ..core.text import visible
 from ..widgets.inputs import HEADER_ICON
 from .base import TutorScreen
+
+if TYPE_CHECKING:  # the pack model loads after the first paint
+    from ..core.packs import Lesson, Pack
 
 _MARKS = {
     "done": ("✓", "green"),
@@ -45,6 +50,11 @@ def lesson_label(index: int, lesson: Any, state: LessonState) -> Text:
     return label
 
 
+def _lessons(pack: Pack | PackOutline) -> Sequence[Lesson | LessonOutline]:
+    """A pack's lessons, or its outline's."""
+    return pack.lessons
+
+
 class LessonTree(Tree[Any]):
     """Packs as branches, lessons as leaves; packs that could not be loaded at the end."""
 
@@ -53,7 +63,7 @@ class LessonTree(Tree[Any]):
     pending_cursor: Any = None
     """The node the cursor is about to move to (set until the tree has rendered its lines)."""
 
-    def process_label(self, label):  # never interpret lesson text as markup
+    def process_label(self, label: str | Text) -> Text:  # never lesson text as markup
         return super().process_label(Text(label) if isinstance(label, str) else label)
 
     def action_select_cursor(self) -> None:
@@ -125,7 +135,7 @@ class BrowserScreen(TutorScreen):
             if problems:
                 title.append(f"  ⚠ {len(problems)} problem(s)", style="yellow")
             node = tree.root.add(title, data=pack, expand=True)
-            for i, lesson in enumerate(pack.lessons, 1):
+            for i, lesson in enumerate(_lessons(pack), 1):
                 state = states[lesson.id]
                 leaf = node.add_leaf(lesson_label(i, lesson, state), data=(pack, lesson))
                 if selected == (pack.id, lesson.id) and state.status != "done":
@@ -163,7 +173,7 @@ class BrowserScreen(TutorScreen):
                 if isinstance(leaf.data, tuple):
                     leaf.data = (found, found.lesson(leaf.data[1].id))
 
-    def _apply_cursor(self, target) -> None:
+    def _apply_cursor(self, target: TreeNode[Any]) -> None:
         tree = self.query_one(LessonTree)
         if target is not tree.pending_cursor:
             return  # the tree was rebuilt since (the packs loaded): its own call follows
@@ -171,10 +181,10 @@ class BrowserScreen(TutorScreen):
         tree.pending_cursor = None
         self.show_detail(target)  # the panel never keeps the numbers of the tree before
 
-    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
         self.show_detail(event.node)
 
-    def show_detail(self, node) -> None:
+    def show_detail(self, node: TreeNode[Any]) -> None:
         """The side panel for a node of the tree, from the same progress as its label."""
         detail = self.query_one("#lesson-detail", Static)
         data = node.data
@@ -236,7 +246,7 @@ class BrowserScreen(TutorScreen):
         if self.app.screen is self:  # a pack, a locked lesson: nothing opened
             self.app.release_typeahead()
 
-    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Any]) -> None:
         event.stop()
         self.open_node_lesson()
 

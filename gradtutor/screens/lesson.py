@@ -371,8 +371,7 @@ class LessonScreen(TutorScreen):
                         animate=False,
                         immediate=True,
                     )
-                    if view.status != "solved":
-                        view.focus_answer(scroll=False)  # the exercise it stopped at
+                    view.focus_answer(scroll=False)  # the exercise it stopped at
                     self.call_after_refresh(self.sync_focus)
                     return
         body.scroll_page_down(animate=False)

@@ -106,7 +106,7 @@ def chain_text(snapshot: Any) -> Text:
     return text
 
 
-def graph_lines(node: tuple, tree_node: Any) -> None:
+def graph_lines(node: tuple[str, list[Any]], tree_node: Any) -> None:
     """Fill a Tree with torch's autograd graph (names are torch's own)."""
     name, children = node
     child = tree_node.add(Text(name), expand=True) if children else tree_node.add_leaf(Text(name))

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Sparkline, Static
 
 from ..core.packs import TrainingBlock
@@ -118,7 +119,7 @@ class TrainingScreen(WorkerFailures, TutorScreen):
         status.update(summary)
         curves = self.query_one("#curves", VerticalScroll)
         curves.remove_children()
-        widgets = []
+        widgets: list[Widget] = []
         for curve in result.curves:
             label = Text(f"{curve.label}: loss {curve.losses[0]:.4g} → {curve.losses[-1]:.4g}")
             if not curve.zero_grad:

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from ..core.packs import StepperBlock, TrainingBlock
+from ..core.packs import AdalineBlock, StepperBlock, TrainingBlock
 
 
 def describe_block(block: StepperBlock | TrainingBlock) -> str:
@@ -16,7 +16,7 @@ def describe_block(block: StepperBlock | TrainingBlock) -> str:
     if isinstance(block, StepperBlock):
         size = block.size
         return f"Network stepper · n = {size.n}, d_in = {size.d_in}, hidden = {size.hidden}, seed = {size.seed}"
-    if block.model == "adaline":
+    if isinstance(block, AdalineBlock):
         methods = ", ".join(block.methods)
         return f"Training run · ADALINE on {', '.join(block.classes)} · {block.epochs} epochs, lr {block.lr:g} · {methods}"
     extra = " · with a curve that never zeroes the gradients" if not block.zero_grad else ""

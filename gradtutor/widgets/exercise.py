@@ -466,7 +466,7 @@ class ExerciseView(WorkerFailures, Vertical):
 
     async def _swap(self, view: ExerciseView) -> None:
         parent = self.parent
-        if parent is None:
+        if not isinstance(parent, Widget):
             return
         await parent.mount(view, after=self)
         # focus moves before this view goes: removing a focused widget would send focus

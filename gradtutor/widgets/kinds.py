@@ -31,7 +31,8 @@ def answer_widget(session: ExerciseSession) -> Widget:
         from .program import ProgramField
 
         return ProgramField(getattr(session.fixed, "header", ""), session.record.program or "")
-    if kind.chooses:
+    chars = kind.answer_chars
+    if chars is None:  # the kind chooses: a list of options
         options = [
             Option(Text.assemble((f"{i}. ", "bold"), rich_text(text)), id=str(i))
             for i, text in enumerate(session.options, 1)
@@ -39,7 +40,7 @@ def answer_widget(session: ExerciseSession) -> Widget:
         return OptionList(*options, classes="choice-options")
     return AnswerInput(
         placeholder=PLACEHOLDERS[kind.name],
-        max_length=kind.answer_chars,
+        max_length=chars,
         classes="answer-input",
         select_on_focus=False,
     )

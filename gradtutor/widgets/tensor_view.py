@@ -4,7 +4,10 @@ large ones as statistics and a heat strip."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -108,7 +111,11 @@ class TensorView(Widget):
     """True when the value differs from the previous step (highlighted)."""
 
     def __init__(
-        self, name: str, summary: TensorSummary | None = None, changed: bool = False, **kwargs
+        self,
+        name: str,
+        summary: TensorSummary | None = None,
+        changed: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.tensor_name = name
@@ -118,7 +125,7 @@ class TensorView(Widget):
     def render(self) -> Text:
         return render_summary(self.tensor_name, self.summary, self.changed, self.size.width)
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """As many lines as the tensor takes at this width (rows never wrap)."""
         text = render_summary(self.tensor_name, self.summary, self.changed, width)
         return len(text.plain.splitlines()) or 1
