@@ -207,9 +207,9 @@ class GradTutorApp(App[None]):
                     return
 
     def on_load(self) -> None:
-        # A terminal session paints its browser from the outlines when it can; a served
-        # one (sign-in first) and `gradtutor stepper` load the packs at once.
-        if self.class_dir is None and self.initial_stepper is None and self.shelf.adopt_outlines():
+        # A terminal session (the tutor, or `gradtutor stepper` over its browser) paints
+        # from the outlines when it can; a served one (sign-in first) loads the packs at once.
+        if self.class_dir is None and self.shelf.adopt_outlines():
             self.progress = self._load_progress()
         else:
             self.load()
