@@ -141,7 +141,8 @@ def test_answer_in_a_real_terminal_and_find_it_in_progress(tmp_path):
 
 def test_keys_typed_as_the_first_screen_appears_are_not_lost(tmp_path):
     """Enter, an answer and Enter again, sent the moment anything is painted (and once
-    before anything is): the lesson opens and the answer is checked. Nothing is lost."""
+    before anything is): the lesson opens and the answer is checked. Nothing is lost,
+    also when the browser paints from the packs' outline and they load after it."""
     env = {
         "GRADTUTOR_HOME": str(tmp_path),
         "TERM": "xterm-256color",
@@ -163,6 +164,8 @@ def test_keys_typed_as_the_first_screen_appears_are_not_lost(tmp_path):
         finally:
             term.close()
         (tmp_path / "progress.json").unlink(missing_ok=True)
+    # the later rounds painted the browser from the outline the first round saved
+    assert (tmp_path / "cache" / "outline.json").is_file()
 
 
 def test_arrows_and_enter_typed_in_one_go_open_the_lesson_under_the_cursor(tmp_path):
