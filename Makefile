@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of torch; a bare "torch" requirement pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench outline clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
+
+# After editing the built-in pack: its shipped outline (a first start paints from it).
+outline: $(VENV)/.installed
+	$(BIN)/python -m gradtutor.core.outline
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -104,7 +104,9 @@ class GradTutorApp(App[None]):
 
     @property
     def packs(self) -> list[Pack]:
-        """The loaded packs (none while their outlines stand in)."""
+        """The loaded packs. While their outlines stand in (at start, until the first
+        paint), reading this loads them: no caller ever sees a pack missing."""
+        self.ensure_loaded()
         return self.shelf.packs
 
     @property
@@ -173,7 +175,7 @@ class GradTutorApp(App[None]):
             self.store.check_home()
             self.store.start()
             progress = self.store.load()
-            for pack in self.packs:  # none yet when the browser paints from outlines
+            for pack in self.shelf.packs:  # none yet while outlines stand in
                 if completions_to_record(pack, progress):
                     progress = self.store.record_completions(pack)
             return progress

@@ -159,14 +159,14 @@ async def test_the_browser_paints_from_the_outline_then_the_packs_load(isolated_
 
     def load_outlined(self):
         # what was on the screen before any pack was read
-        seen["packs"] = list(app.packs)
+        seen["packs"] = list(app.shelf.packs)
         seen["lines"] = _tree_lines(app)
         return original(self)
 
     monkeypatch.setattr(PackShelf, "load_outlined", load_outlined)
     app = create_app(pack_dirs=[VALID], home=isolated_home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.packs)
+        await wait_until(pilot, lambda: app.shelf.packs)
         await settle(pilot)
         assert seen["packs"] == []
         assert seen["lines"] and seen["lines"] == _tree_lines(app)
@@ -187,7 +187,7 @@ async def test_enter_before_the_packs_load_opens_the_lesson_under_the_cursor(
     monkeypatch.setattr(type(app), "start_warm_up", lambda self: None)  # no load after paint
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert app.shelf.outlines is not None and app.packs == []
+        assert app.shelf.outlines is not None and app.shelf.packs == []
         await pilot.press("down", "down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, LessonScreen)
@@ -208,7 +208,7 @@ async def test_an_outline_that_differs_from_the_pack_gives_way_to_it(tmp_path, i
 
     app = create_app(pack_dirs=[pack_dir], home=isolated_home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.packs)
+        await wait_until(pilot, lambda: app.shelf.packs)
         await settle(pilot)
         lines = _tree_lines(app)
         assert real in lines[0] and not any("An old title" in line for line in lines)
@@ -225,7 +225,7 @@ def test_the_start_path_with_an_outline_reads_no_pack(tmp_path, isolated_home):
         "from gradtutor.app import create_app\n"
         f"app = create_app(pack_dirs=[Path({str(ROOT / 'lessons')!r})], home=Path({str(isolated_home)!r}))\n"
         "app.on_load()\n"
-        "assert app.shelf.outlines and not app.packs\n"
+        "assert app.shelf.outlines and not app.shelf.packs\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run(
@@ -256,3 +256,53 @@ async def test_a_pack_broken_behind_its_outline_is_listed_with_its_problems(
         assert not any("A tour of the lesson format" in label for label in labels)
         assert any("could not be loaded" in n.message for n in app._notifications)
     assert not (isolated_home / "cache" / OUTLINE_FILE).exists()  # no outline for it now
+
+
+def test_the_shipped_outline_is_the_built_in_packs_own():
+    """`gradtutor/builtin_outline.json` is what a first start paints from: it must be
+    the outline of the built-in pack as it is now. After editing a lesson, run
+    `make outline` to write it again."""
+    from gradtutor.core.outline import SHIPPED, pack_digest, shipped_outline
+
+    builtin = ROOT / "lessons"
+    shipped = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    assert shipped["digest"] == pack_digest(builtin), "the built-in pack changed: run make outline"
+    pack = load_pack(builtin).pack
+    assert shipped["pack"] == outline_of(pack).as_json() | {"path": ""}
+    outline = shipped_outline(builtin)
+    assert outline is not None and outline.path == builtin
+
+
+def test_the_shipped_outline_is_used_only_for_the_pack_it_was_made_from(tmp_path):
+    from gradtutor.core.outline import pack_digest, shipped_outline
+
+    copy = _copy(tmp_path, ROOT / "lessons")
+    assert pack_digest(copy) == pack_digest(ROOT / "lessons")  # content, not place or time
+    assert shipped_outline(copy) is not None
+    lesson = next(copy.glob("01-*.md"))
+    lesson.write_text(lesson.read_text() + "\nOne more line.\n")
+    assert shipped_outline(copy) is None
+    lesson.unlink()
+    assert shipped_outline(copy) is None
+
+
+async def test_a_first_start_on_the_built_in_pack_paints_from_the_shipped_outline(
+    isolated_home, monkeypatch
+):
+    assert not (isolated_home / "cache").exists()
+    seen: dict[str, object] = {}
+    original = PackShelf.load_outlined
+
+    def load_outlined(self):
+        seen["packs"] = list(app.shelf.packs)
+        seen["lines"] = _tree_lines(app)
+        return original(self)
+
+    monkeypatch.setattr(PackShelf, "load_outlined", load_outlined)
+    app = create_app(pack_dirs=[ROOT / "lessons"], home=isolated_home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.shelf.packs)
+        await settle(pilot)
+        assert seen["packs"] == [] and len(seen["lines"]) == len(app.packs[0].lessons)
+        assert seen["lines"] == _tree_lines(app)
+    assert (isolated_home / "cache" / OUTLINE_FILE).is_file()  # the next start uses its own

@@ -15,6 +15,7 @@ This module imports nothing heavy: it is on the start path.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 
 OUTLINE_VERSION = 1
 """The cache file's format; another version is ignored (and rewritten)."""
+SHIPPED = Path(__file__).resolve().parent.parent / "builtin_outline.json"
+"""The built-in pack's outline, shipped with gradtutor (a learner's very first start
+has no cache yet); keyed by the pack's content, so that it is used only for the pack it
+was made from. `python -m gradtutor.core.outline` writes it; a test keeps it current."""
+MAX_DIGEST_BYTES = 5_000_000
+"""Bytes of a pack read for its content digest, at most."""
 MAX_FILES = 2_000
 """Entries looked at per pack directory for the key; a larger pack is loaded before
 the first paint, as without an outline."""
@@ -261,3 +268,66 @@ def _pack_from_json(data: Any) -> PackOutline:
         _text(data["description"]),
         _texts(data["authors"]),
     )
+
+
+def pack_digest(directory: Path) -> str | None:
+    """A digest of everything a pack directory holds (paths and contents), or None when
+    it cannot be read or is larger than a first start should read."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    total = 0
+    root = Path(directory)
+    try:
+        files = sorted(
+            p for p in root.rglob("*") if "__pycache__" not in p.parts and not p.is_dir()
+        )
+        if len(files) > MAX_FILES:
+            return None
+        for path in files:
+            data = path.read_bytes() if path.is_file() else b""
+            total += len(data)
+            if total > MAX_DIGEST_BYTES:
+                return None
+            name = path.relative_to(root).as_posix().encode()
+            digest.update(len(name).to_bytes(4, "big") + name)
+            digest.update(len(data).to_bytes(8, "big") + data)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def shipped_outline(directory: Path) -> PackOutline | None:
+    """The shipped outline of the built-in pack, when `directory` holds exactly the
+    pack it was made from (None otherwise, or when it cannot be read)."""
+    try:
+        data = read_json(SHIPPED)
+        if data.get("format") != OUTLINE_VERSION or data.get("digest") != pack_digest(directory):
+            return None
+        outline = _pack_from_json(data["pack"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    outline.path = Path(directory)
+    return outline
+
+
+def write_shipped_outline(directory: Path) -> Path:
+    """Write the built-in pack's shipped outline (a release step; a test checks it)."""
+    from .packs import load_pack
+
+    pack = load_pack(directory).pack
+    if pack is None:
+        raise SystemExit(f"{directory} does not load; fix it first (gradtutor validate)")
+    document = {
+        "format": OUTLINE_VERSION,
+        "digest": pack_digest(directory),
+        "pack": outline_of(pack).as_json() | {"path": ""},
+    }
+    SHIPPED.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return SHIPPED
+
+
+if __name__ == "__main__":  # python -m gradtutor.core.outline
+    from .paths import builtin_pack_dir
+
+    print(f"wrote {write_shipped_outline(builtin_pack_dir())}")

@@ -23,7 +23,9 @@ from .outline import (
     packs_key,
     same_outlines,
     save_outlines,
+    shipped_outline,
 )
+from .paths import builtin_pack_dir
 from .problems import Problem, ProblemList
 
 if TYPE_CHECKING:
@@ -75,11 +77,15 @@ class PackShelf:
 
     def adopt_outlines(self) -> bool:
         """Stand in with the saved outlines, when the pack directories hold exactly what
-        they held when those were saved; False (nothing adopted) otherwise."""
+        they held when those were saved (or, at a first start on the built-in pack alone,
+        with the outline gradtutor ships for it); False (nothing adopted) otherwise."""
         key = packs_key(self.pack_dirs)
         outlines = (
             None if key is None else load_outlines(self.cache_dir / OUTLINE_FILE, key, self.version)
         )
+        if outlines is None and len(self.pack_dirs) == 1 and _is_builtin(self.pack_dirs[0]):
+            shipped = shipped_outline(self.pack_dirs[0])
+            outlines = None if shipped is None else [shipped]
         self.outlines = outlines
         return outlines is not None
 
@@ -123,3 +129,10 @@ class PackShelf:
                 lesson = pack.lesson(lesson_id)
                 return (pack, lesson) if lesson is not None else None
         return None
+
+
+def _is_builtin(directory: Path) -> bool:
+    try:
+        return Path(directory).resolve() == builtin_pack_dir().resolve()
+    except OSError:
+        return False
