@@ -2,11 +2,11 @@
 
 On the start path: no torch, no sympy, and no pack model. The lesson browser paints from
 the outline of the packs saved by the last session (`core/outline.py`) when nothing in
-them changed; the packs load right after that first paint, on the app's thread (a key
-that needs them before then loads them first), and the browser is rebuilt only if they
-differ from the outline. Without an outline the packs load before the first paint.
-Torch, sympy and the checker are imported in a thread worker after the first paint, and
-the sympy sandbox is started then, so the first check is quick.
+them changed; the packs load right after that first paint, in the warm-up thread (a key
+that needs them before then waits for that load), and the browser is rebuilt only if
+they differ from the outline. Without an outline the packs load before the first paint.
+Then the warm-up imports torch and the checker and starts the sympy sandbox, so the
+first check is quick.
 """
 
 from __future__ import annotations
@@ -130,12 +130,16 @@ class GradTutorApp(App[None]):
         self.progress = self._load_progress()
 
     def ensure_loaded(self) -> None:
-        """Load the packs now if the browser still shows their outlines (at start, until
-        the first paint is done; a key that needs them comes first); the browser is
-        rebuilt if they differ from what it showed."""
-        if self.shelf.outlines is None:
-            return
+        """Have the packs loaded: while their outlines stand in (at start, until the
+        warm-up has loaded them after the first paint), load them now, or wait for the
+        warm-up's load under way."""
         changed = self.shelf.load_outlined()
+        if changed is not None:
+            self._packs_loaded(changed)
+
+    def _packs_loaded(self, changed: bool) -> None:
+        """The packs have replaced their outlines (once, on the app's thread): record the
+        completions they reveal, rebuild the browser if it showed something else."""
         self._record_completions()
         from .screens.browser import BrowserScreen
 
@@ -193,10 +197,10 @@ class GradTutorApp(App[None]):
         first paint (as `_load_progress` does when they load before it)."""
         if self.store.in_memory:
             return
-        for pack in self.packs:
+        for pack in self.shelf.packs:
             if completions_to_record(pack, self.progress):
                 try:
-                    self.progress = self.store.record_completions(pack)
+                    self.set_progress(self.store.record_completions(pack))
                 except OSError as exc:
                     why = exc.sentence() if isinstance(exc, HomeUnusable) else str(exc)
                     self.notify(
@@ -320,18 +324,21 @@ class GradTutorApp(App[None]):
     # -- heavy modules ---------------------------------------------------------------
 
     def start_warm_up(self) -> None:
-        """Called by the first screen after it has painted: the packs load if they have
-        not yet, their outlines are kept for the next start, and the heavy modules load."""
-        self.ensure_loaded()
-        if self.class_dir is None:
-            self.shelf.save_outlines()
+        """Called by the first screen after it has painted."""
         if not self.heavy_ready:
             self.warm_up()
 
     @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:
-        """Import torch and the checker off the UI thread; start the sandbox, where sympy
-        runs (the tutor's own process never needs sympy: 40 MB less per served session)."""
+        """Off the UI thread: load the packs if their outlines stand in (and keep the
+        outlines for the next start), then import torch and the checker and start the
+        sandbox, where sympy runs (the tutor's own process never needs sympy: 40 MB less
+        per served session)."""
+        changed = self.shelf.load_outlined()
+        if changed is not None:
+            self.call_from_thread(self._packs_loaded, changed)
+        if self.class_dir is None:
+            self.shelf.save_outlines()
         from .core.packs import save_fence_cache
 
         save_fence_cache(self.shelf.cache_dir / FENCE_FILE)

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 from gradtutor import __version__
 from gradtutor.app import create_app
@@ -158,9 +159,8 @@ async def test_the_browser_paints_from_the_outline_then_the_packs_load(isolated_
     original = PackShelf.load_outlined
 
     def load_outlined(self):
-        # what was on the screen before any pack was read
-        seen["packs"] = list(app.shelf.packs)
-        seen["lines"] = _tree_lines(app)
+        if "packs" not in seen:  # what was on the screen before any pack was read
+            seen["packs"], seen["lines"] = list(app.shelf.packs), _tree_lines(app)
         return original(self)
 
     monkeypatch.setattr(PackShelf, "load_outlined", load_outlined)
@@ -294,8 +294,8 @@ async def test_a_first_start_on_the_built_in_pack_paints_from_the_shipped_outlin
     original = PackShelf.load_outlined
 
     def load_outlined(self):
-        seen["packs"] = list(app.shelf.packs)
-        seen["lines"] = _tree_lines(app)
+        if "packs" not in seen:
+            seen["packs"], seen["lines"] = list(app.shelf.packs), _tree_lines(app)
         return original(self)
 
     monkeypatch.setattr(PackShelf, "load_outlined", load_outlined)
@@ -306,3 +306,37 @@ async def test_a_first_start_on_the_built_in_pack_paints_from_the_shipped_outlin
         assert seen["packs"] == [] and len(seen["lines"]) == len(app.packs[0].lessons)
         assert seen["lines"] == _tree_lines(app)
     assert (isolated_home / "cache" / OUTLINE_FILE).is_file()  # the next start uses its own
+
+
+async def test_the_browser_answers_keys_while_the_warm_up_loads_the_packs(
+    isolated_home, monkeypatch
+):
+    """The packs load in the warm-up thread: the browser's cursor moves meanwhile, and
+    Enter, which needs them, waits for that load and opens the lesson under the cursor."""
+    _saved_shelf([VALID], isolated_home)
+    loading, go_on = threading.Event(), threading.Event()
+    original = PackShelf._load
+
+    def held_load(self):
+        if threading.current_thread() is not threading.main_thread():
+            loading.set()
+            go_on.wait(60)
+        original(self)
+
+    monkeypatch.setattr(PackShelf, "_load", held_load)
+    app = create_app(pack_dirs=[VALID], home=isolated_home, unlock_all=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(10_000):  # state, not time: the warm-up thread is in the load
+            if loading.is_set():
+                break
+            await pilot.pause()
+        assert loading.is_set()
+        tree = app.screen.query_one(LessonTree)
+        before = tree.cursor_line
+        await pilot.press("down")
+        assert tree.cursor_line == before + 1 and app.shelf.packs == []
+        go_on.set()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LessonScreen)
+        assert app.screen.lesson is app.packs[0].lessons[1]

@@ -3,14 +3,16 @@
 `PackShelf` is what the app holds: the packs that loaded, the ones that could not (with
 their problems), and the problems that let a pack open. At start it can stand in with
 the outlines the last session saved (`core/outline.py`), so that the lesson browser
-paints before any pack is read; `load_outlined` then loads the packs in full and says
-whether they differ from what was shown. This module imports the pack model only when
+paints before any pack is read; `load_outlined` then loads the packs in full (in the
+app's warm-up thread, or at once when a key needs them first: one load, under a lock)
+and says whether they differ from what was shown. This module imports the pack model only when
 it loads packs: it is on the start path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,29 +53,41 @@ class PackShelf:
         self.load_problems = ProblemList()
         self.pack_problems: dict[str, list[Problem]] = {}
         """Errors that let a pack open (unknown keys), by pack id: listed beside it."""
+        self._lock = threading.Lock()
+        """One load at a time: the warm-up's, or one a key needs first."""
 
     def load(self) -> None:
         """Load every pack in full (the outlines, if any, are dropped)."""
+        with self._lock:
+            self._load()
+
+    def _load(self) -> None:
         from .packs import load_fence_cache, load_pack
 
-        self.outlines = None
         load_fence_cache(self.cache_dir / FENCE_FILE)
-        self.packs, self.broken_packs, self.load_problems = [], [], ProblemList()
-        self.pack_problems = {}
+        packs: list[Pack] = []
+        broken: list[BrokenPack] = []
+        load_problems = ProblemList()
+        pack_problems: dict[str, list[Problem]] = {}
         seen: set[str] = set()
         for directory in self.pack_dirs:
             result = load_pack(directory)
             errors = result.problems.errors
-            self.load_problems.extend(errors)
+            load_problems.extend(errors)
             if result.pack is not None and result.pack.id in seen:
                 continue
             if result.pack is None or result.problems.blocking:
-                self.broken_packs.append(BrokenPack(Path(directory), tuple(errors)))
+                broken.append(BrokenPack(Path(directory), tuple(errors)))
                 continue
             seen.add(result.pack.id)
-            self.packs.append(result.pack)
+            packs.append(result.pack)
             if errors:
-                self.pack_problems[result.pack.id] = list(errors)
+                pack_problems[result.pack.id] = list(errors)
+        # whole lists, the outlines last: a reader on another thread sees the outlines or
+        # the loaded packs, never a pack list half filled
+        self.packs, self.broken_packs = packs, broken
+        self.load_problems, self.pack_problems = load_problems, pack_problems
+        self.outlines = None
 
     def adopt_outlines(self) -> bool:
         """Stand in with the saved outlines, when the pack directories hold exactly what
@@ -89,13 +103,16 @@ class PackShelf:
         self.outlines = outlines
         return outlines is not None
 
-    def load_outlined(self) -> bool:
-        """Load the packs in full if outlines stand in for them; True when what the
-        browser showed differs from what loaded (a problem, another title, ...)."""
-        if self.outlines is None:
-            return False
-        shown = self.outlines
-        self.load()
+    def load_outlined(self) -> bool | None:
+        """Load the packs in full if outlines stand in for them (another thread's load
+        under way is waited for): True when what the browser showed differs from what
+        loaded (a problem, another title, ...), False when not, None when there was
+        nothing to load."""
+        with self._lock:
+            if self.outlines is None:
+                return None
+            shown = self.outlines
+            self._load()
         loaded = [outline_of(pack) for pack in self.packs]
         return bool(self.broken_packs or self.pack_problems) or not same_outlines(shown, loaded)
 
