@@ -137,6 +137,13 @@ def test_a_bad_outline_file_is_ignored(tmp_path, isolated_home):
     path.unlink()
     os.mkfifo(path)  # a FIFO where the file was: not read, not waited on
     assert not PackShelf([pack_dir], shelf.cache_dir, __version__).adopt_outlines()
+    path.unlink()
+    path.mkdir()  # a directory in its place: neither read nor written, and no error
+    again = PackShelf([pack_dir], shelf.cache_dir, __version__)
+    assert not again.adopt_outlines()
+    again.load()
+    again.save_outlines()
+    assert path.is_dir()
 
 
 def test_a_pack_with_problems_keeps_no_outline(tmp_path, isolated_home):
