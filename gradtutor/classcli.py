@@ -109,8 +109,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             max_per_address=args.max_sessions_per_address,
             trusted_proxies=args.trusted_proxy,
         )
-        write_pid(class_dir)
+        # SIGHUP is answered before the pid file says where to send it: its default
+        # action would stop the server
         _reload_on_hangup(class_dir, sources)
+        write_pid(class_dir)
         where = [args.public_url] if args.public_url else student_addresses(args.host, args.port)
         print(f"Serving gradtutor (class: {class_dir}); ctrl+c stops. Students open:")
         for address in where:
