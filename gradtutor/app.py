@@ -152,7 +152,7 @@ class GradTutorApp(App[None]):
     def find_pack(self, pack_id: str | None) -> Pack | None:
         """A loaded pack by id (the packs are loaded first if need be)."""
         self.ensure_loaded()
-        return next((pack for pack in self.packs if pack.id == pack_id), None)
+        return self.shelf.pack(pack_id)
 
     def find_lesson(self, pack_id: str, lesson_id: str) -> tuple[Pack, Lesson] | None:
         """A pack's lesson by ids (the packs are loaded first if need be)."""

@@ -139,13 +139,15 @@ class PackShelf:
         """What the browser lists: the outlines until the packs are loaded, then the packs."""
         return list(self.outlines) if self.outlines is not None else list(self.packs)
 
+    def pack(self, pack_id: str | None) -> Pack | None:
+        """A loaded pack, by id (None while outlines stand in, or if unknown)."""
+        return next((pack for pack in self.packs if pack.id == pack_id), None)
+
     def lesson(self, pack_id: str, lesson_id: str) -> tuple[Pack, Lesson] | None:
         """A loaded pack's lesson, by ids (None while outlines stand in, or if unknown)."""
-        for pack in self.packs:
-            if pack.id == pack_id:
-                lesson = pack.lesson(lesson_id)
-                return (pack, lesson) if lesson is not None else None
-        return None
+        pack = self.pack(pack_id)
+        lesson = pack.lesson(lesson_id) if pack is not None else None
+        return (pack, lesson) if pack is not None and lesson is not None else None
 
 
 def _is_builtin(directory: Path) -> bool:
