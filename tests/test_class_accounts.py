@@ -177,23 +177,28 @@ def test_a_fifo_as_account_is_refused_at_once(tmp_path):
     assert not outcome.ok and outcome.unreadable
 
 
-async def test_no_tampered_account_leaves_the_screen_signing_in(tmp_path):
+async def _refused_at_sign_in(class_dir, name: str, pin: str) -> str:
+    """Sign in on the sign-in screen at 80×24; the message of a refusal (which keeps
+    the screen signing in)."""
     from textual.widgets import Static
 
     from gradtutor.app import create_app
     from gradtutor.screens.signin import SignInScreen
 
-    class_dir = tmp_path / "class"
-    home = ClassRoom(class_dir).sign_in("Ada", "1234").home
-    (home / "account.json").write_text('{"name": "Ada", "folded": "ada", "hash": "ab"}')
     app = create_app(pack_dirs=[PACKS / "valid"], class_dir=class_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press(*"Ada", "tab", *"1234", "enter")
+        await pilot.press(*name, "tab", *pin, "enter")
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen)
-        said = str(app.screen.query_one("#sign-in-message", Static).render())
-        assert said == UNREADABLE
+        return str(app.screen.query_one("#sign-in-message", Static).render())
+
+
+async def test_no_tampered_account_leaves_the_screen_signing_in(tmp_path):
+    class_dir = tmp_path / "class"
+    home = ClassRoom(class_dir).sign_in("Ada", "1234").home
+    (home / "account.json").write_text('{"name": "Ada", "folded": "ada", "hash": "ab"}')
+    assert await _refused_at_sign_in(class_dir, "Ada", "1234") == UNREADABLE
 
 
 async def test_signing_in_with_a_one_time_pin_in_the_app(tmp_path):
@@ -359,20 +364,9 @@ def test_the_instructor_is_told_through_the_serve_log(monkeypatch):
 
 
 async def test_a_name_not_on_the_roster_is_told_so_on_the_sign_in_screen(tmp_path):
-    from textual.widgets import Static
-
-    from gradtutor.app import create_app
     from gradtutor.core.classroom import NOT_ON_ROSTER
     from gradtutor.core.roster import RosterEntry
-    from gradtutor.screens.signin import SignInScreen
 
     class_dir = tmp_path / "class"
     ClassRoom(class_dir).import_roster([RosterEntry("s-1", "Ada", "4711")])
-    app = create_app(pack_dirs=[PACKS / "valid"], class_dir=class_dir)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press(*"Mallory", "tab", *"1234", "enter")
-        await settle(pilot)
-        assert isinstance(app.screen, SignInScreen)
-        said = str(app.screen.query_one("#sign-in-message", Static).render())
-        assert said == NOT_ON_ROSTER
+    assert await _refused_at_sign_in(class_dir, "Mallory", "1234") == NOT_ON_ROSTER

@@ -259,28 +259,12 @@ def test_huge_intermediate_results_are_refused_before_they_are_computed():
 
 def test_check_reads_a_program_from_a_file_and_from_a_batch(tmp_path):
     code = tmp_path / "lin.py"
+    lin_grad = ["check", "--pack", str(ROOT / "lessons"), "--exercise", "write-backward/lin-grad"]
     code.write_text(LIN + "\n")
-    ok = run_cli(
-        "check",
-        "--pack",
-        str(ROOT / "lessons"),
-        "--exercise",
-        "write-backward/lin-grad",
-        "--file",
-        str(code),
-    )
+    ok = run_cli(*lin_grad, "--file", str(code))
     assert ok.returncode == 0 and "Correct" in ok.stdout
     code.write_text("inp.g = out.g @ w\n")
-    bad = run_cli(
-        "check",
-        "--pack",
-        str(ROOT / "lessons"),
-        "--exercise",
-        "write-backward/lin-grad",
-        "--file",
-        str(code),
-        "--json",
-    )
+    bad = run_cli(*lin_grad, "--file", str(code), "--json")
     assert bad.returncode == 1 and json.loads(bad.stdout)["verdict"] == "incorrect"
     lines = "\n".join(
         json.dumps({"exercise": "write-backward/relu-grad", "answer": a})
